@@ -1,0 +1,414 @@
+"""Repositories: the queries, so that services speak in domain terms and never in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import (
+    ApiKey,
+    AppSetting,
+    AuditEntry,
+    Batch,
+    Document,
+    DocumentStatus,
+    Extraction,
+    FieldThreshold,
+    FieldValue,
+    Image,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """Filters shared by the review queue and the export."""
+
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    province_codes: tuple[str, ...] = ()
+    reviewer_ids: tuple[int, ...] = ()
+    created_from: Optional[date] = None
+    created_to: Optional[date] = None  # inclusive
+    batch_id: Optional[int] = None
+
+    def clauses(self) -> list[Any]:
+        clauses: list[Any] = []
+        if self.statuses:
+            clauses.append(Document.status.in_(self.statuses))
+        if self.kinds:
+            clauses.append(Document.kind.in_(self.kinds))
+        if self.province_codes:
+            clauses.append(Document.province_code.in_(self.province_codes))
+        if self.reviewer_ids:
+            clauses.append(Document.reviewed_by.in_(self.reviewer_ids))
+        if self.created_from:
+            clauses.append(Document.created_at >= _day_start(self.created_from))
+        if self.created_to:
+            clauses.append(Document.created_at < _day_start(self.created_to) + timedelta(days=1))
+        if self.batch_id is not None:
+            clauses.append(Document.batch_id == self.batch_id)
+        return clauses
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: int) -> Optional[User]:
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> Optional[User]:
+        return self.session.scalar(select(User).where(User.username == username))
+
+    def add(self, user: User) -> User:
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def list(self) -> Sequence[User]:
+        return self.session.scalars(select(User).order_by(User.username)).all()
+
+    def count_active_admins(self) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+        ) or 0
+
+    def names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        ids = {i for i in user_ids if i is not None}
+        if not ids:
+            return {}
+        rows = self.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+        return {row.id: row.username for row in rows}
+
+
+class ApiKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_key_id(self, key_id: str) -> Optional[ApiKey]:
+        return self.session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+
+    def add(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        self.session.flush()
+        return key
+
+    def list(self) -> Sequence[ApiKey]:
+        return self.session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
+
+    def consume(self, key_pk: int) -> bool:
+        """Count one request against the key's quota; False when the quota is used up.
+
+        One conditional UPDATE, so concurrent requests can never overrun the quota.
+        """
+        result = self.session.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.id == key_pk,
+                ApiKey.active.is_(True),
+                or_(ApiKey.quota.is_(None), ApiKey.request_count < ApiKey.quota),
+            )
+            .values(request_count=ApiKey.request_count + 1)
+        )
+        return result.rowcount == 1
+
+    def refund(self, key_pk: int) -> None:
+        """Give back a request that was refused before it reached the engine."""
+        self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_pk, ApiKey.request_count > 0)
+            .values(request_count=ApiKey.request_count - 1)
+        )
+
+
+class DocumentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- creation and loading -------------------------------------------------------------
+    def add(self, document: Document) -> Document:
+        self.session.add(document)
+        self.session.flush()
+        return document
+
+    def add_batch(self, batch: Batch) -> Batch:
+        self.session.add(batch)
+        self.session.flush()
+        return batch
+
+    def get(self, document_id: int) -> Optional[Document]:
+        return self.session.get(Document, document_id)
+
+    def get_full(self, document_id: int) -> Optional[Document]:
+        return self.session.scalar(
+            select(Document)
+            .where(Document.id == document_id)
+            .options(selectinload(Document.fields), selectinload(Document.images),
+                     selectinload(Document.extractions))
+            .execution_options(populate_existing=True)
+        )
+
+    def fields(self, document_id: int) -> Sequence[FieldValue]:
+        return self.session.scalars(
+            select(FieldValue).where(FieldValue.document_id == document_id).order_by(FieldValue.id)
+        ).all()
+
+    def images(self, document_id: int) -> Sequence[Image]:
+        return self.session.scalars(
+            select(Image).where(Image.document_id == document_id).order_by(Image.id)
+        ).all()
+
+    def extraction_count(self, document_id: int) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(Extraction).where(Extraction.document_id == document_id)
+        ) or 0
+
+    def add_extraction(self, extraction: Extraction) -> Extraction:
+        self.session.add(extraction)
+        self.session.flush()
+        return extraction
+
+    def add_fields(self, fields: Iterable[FieldValue]) -> None:
+        self.session.add_all(list(fields))
+        self.session.flush()
+
+    # --- optimistic locking ---------------------------------------------------------------
+    def bump_version(self, document_id: int, expected_version: int, **values: Any) -> bool:
+        """Advance the version if it is still `expected_version`, setting `values` with it.
+
+        The conditional UPDATE is the lock: of two writers holding the same version, exactly
+        one succeeds.
+        """
+        result = self.session.execute(
+            update(Document)
+            .where(Document.id == document_id, Document.version == expected_version)
+            .values(version=Document.version + 1, updated_at=datetime.now(timezone.utc), **values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def set_status_if(self, document_id: int, current: str, **values: Any) -> bool:
+        """Move a document on only if it is still in `current` status (one winner)."""
+        result = self.session.execute(
+            update(Document)
+            .where(Document.id == document_id, Document.status == current)
+            .values(version=Document.version + 1, updated_at=datetime.now(timezone.utc), **values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    # --- the review queue -----------------------------------------------------------------
+    def _claimable(self, now: datetime, ttl: timedelta) -> Any:
+        return or_(
+            Document.status == DocumentStatus.NEEDS_REVIEW.value,
+            and_(Document.status == DocumentStatus.IN_REVIEW.value, Document.claimed_at < now - ttl),
+        )
+
+    def queue_order(self) -> list[Any]:
+        # Lowest confidence first (documents without any confidence, e.g. failed reads, first
+        # of all), then oldest.
+        return [Document.min_confidence.asc().nulls_first(), Document.created_at.asc(), Document.id.asc()]
+
+    def next_claim_candidates(
+        self, now: datetime, ttl: timedelta, flt: DocumentFilter, *, skip_locked: bool, limit: int = 5,
+        exclude_ids: Sequence[int] = (),
+    ) -> list[int]:
+        query = (
+            select(Document.id)
+            .where(self._claimable(now, ttl), Document.enqueue_review.is_(True), *flt.clauses())
+            .order_by(*self.queue_order())
+            .limit(limit)
+        )
+        if exclude_ids:
+            query = query.where(Document.id.not_in(exclude_ids))
+        if skip_locked:
+            query = query.with_for_update(skip_locked=True, of=Document)
+        return list(self.session.scalars(query))
+
+    def try_claim(self, document_id: int, user_id: int, now: datetime, ttl: timedelta) -> bool:
+        result = self.session.execute(
+            update(Document)
+            .where(Document.id == document_id, self._claimable(now, ttl), Document.enqueue_review.is_(True))
+            .values(
+                status=DocumentStatus.IN_REVIEW.value,
+                claimed_by=user_id,
+                claimed_at=now,
+                version=Document.version + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def claimed_by_user(self, user_id: int, now: datetime, ttl: timedelta) -> Optional[int]:
+        return self.session.scalar(
+            select(Document.id)
+            .where(
+                Document.status == DocumentStatus.IN_REVIEW.value,
+                Document.claimed_by == user_id,
+                Document.claimed_at >= now - ttl,
+            )
+            .order_by(Document.claimed_at.desc())
+            .limit(1)
+        )
+
+    def list_documents(
+        self, flt: DocumentFilter, *, limit: int = 100, offset: int = 0, queue_order: bool = True
+    ) -> Sequence[Document]:
+        query = select(Document).where(*flt.clauses())
+        query = query.order_by(*self.queue_order()) if queue_order else query.order_by(Document.id.desc())
+        return self.session.scalars(query.limit(limit).offset(offset)).all()
+
+    def count_documents(self, flt: DocumentFilter) -> int:
+        return self.session.scalar(select(func.count()).select_from(Document).where(*flt.clauses())) or 0
+
+    def status_counts(self, flt: DocumentFilter = DocumentFilter()) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Document.status, func.count()).where(*flt.clauses()).group_by(Document.status)
+        )
+        return {status: count for status, count in rows}
+
+    def province_codes(self) -> list[str]:
+        rows = self.session.scalars(
+            select(Document.province_code).where(Document.province_code.is_not(None)).distinct()
+        )
+        return sorted(rows)
+
+    # --- duplicates -----------------------------------------------------------------------
+    def duplicates_of(self, document: Document) -> list[tuple[int, str]]:
+        """Other documents with the same image, plate or chassis: (id, what matched)."""
+        found: list[tuple[int, str]] = []
+        hashes = [image.sha256 for image in self.images(document.id)]
+        if hashes:
+            rows = self.session.execute(
+                select(Image.document_id).where(Image.sha256.in_(hashes), Image.document_id != document.id)
+                .distinct()
+            )
+            found += [(row.document_id, "image") for row in rows]
+        for column, label, key in (
+            (Document.plate_key, "plate", document.plate_key),
+            (Document.chassis_key, "chassis", document.chassis_key),
+        ):
+            if key:
+                rows = self.session.execute(
+                    select(Document.id).where(column == key, Document.id != document.id).limit(20)
+                )
+                found += [(row.id, label) for row in rows]
+        return found
+
+    def image_hash_exists(self, sha256: str) -> list[int]:
+        return list(self.session.scalars(select(Image.document_id).where(Image.sha256 == sha256).distinct()))
+
+    # --- export ---------------------------------------------------------------------------
+    def iter_export(self, flt: DocumentFilter, chunk: int = 1000) -> Iterator[tuple[Document, list[FieldValue]]]:
+        """Documents with their fields, in id order, fetched in chunks (keyset pagination) so
+        that memory stays flat however many documents there are."""
+        last_id = 0
+        while True:
+            documents = self.session.scalars(
+                select(Document)
+                .where(Document.id > last_id, *flt.clauses())
+                .order_by(Document.id)
+                .limit(chunk)
+            ).all()
+            if not documents:
+                return
+            ids = [document.id for document in documents]
+            by_document: dict[int, list[FieldValue]] = {i: [] for i in ids}
+            for field in self.session.scalars(
+                select(FieldValue).where(FieldValue.document_id.in_(ids)).order_by(FieldValue.id)
+            ):
+                by_document[field.document_id].append(field)
+            for document in documents:
+                yield document, by_document[document.id]
+            last_id = ids[-1]
+            self.session.expunge_all()
+
+    def batch_progress(self, batch_id: int) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Document.status, func.count()).where(Document.batch_id == batch_id).group_by(Document.status)
+        )
+        return {status: count for status, count in rows}
+
+    def get_batch(self, batch_id: int) -> Optional[Batch]:
+        return self.session.get(Batch, batch_id)
+
+
+class AuditLog:
+    """Append-only: this repository can add and read entries, nothing else."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        user_id: Optional[int] = None,
+        document_id: Optional[int] = None,
+        field: Optional[str] = None,
+        old_value: Optional[str] = None,
+        new_value: Optional[str] = None,
+        detail: str = "",
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                actor=actor,
+                action=action,
+                user_id=user_id,
+                document_id=document_id,
+                field=field,
+                old_value=old_value,
+                new_value=new_value,
+                detail=detail,
+            )
+        )
+
+    def for_document(self, document_id: int) -> Sequence[AuditEntry]:
+        return self.session.scalars(
+            select(AuditEntry).where(AuditEntry.document_id == document_id).order_by(AuditEntry.id)
+        ).all()
+
+    def recent(self, limit: int = 200) -> Sequence[AuditEntry]:
+        return self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
+
+
+class SettingsRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def thresholds(self) -> dict[str, float]:
+        return {row.name: row.threshold for row in self.session.scalars(select(FieldThreshold))}
+
+    def set_threshold(self, name: str, threshold: float, user_id: Optional[int]) -> None:
+        row = self.session.get(FieldThreshold, name)
+        if row is None:
+            self.session.add(FieldThreshold(name=name, threshold=threshold, updated_by=user_id))
+        else:
+            row.threshold = threshold
+            row.updated_by = user_id
+
+    def clear_threshold(self, name: str) -> None:
+        self.session.execute(delete(FieldThreshold).where(FieldThreshold.name == name))
+
+    def get(self, key: str) -> Optional[str]:
+        row = self.session.get(AppSetting, key)
+        return row.value if row else None
+
+    def set(self, key: str, value: str, user_id: Optional[int]) -> None:
+        row = self.session.get(AppSetting, key)
+        if row is None:
+            self.session.add(AppSetting(key=key, value=value, updated_by=user_id))
+        else:
+            row.value = value
+            row.updated_by = user_id
