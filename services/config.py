@@ -78,7 +78,54 @@ class Settings:
     default_threshold: float = 0.8
     api_enqueue_review: bool = True
     api_workers: int = 0  # 0: one per core
+    # API server limits. A request body may carry two images as base64 (4/3 larger, plus the
+    # newlines of base64.encodebytes), so 0 derives the body cap from max_upload_bytes.
+    api_max_body_bytes: int = 0
+    api_max_query_bytes: int = 8192
+    api_extract_timeout: float = 60.0  # seconds one extraction may run in a worker
+    api_max_concurrency: int = 64  # requests in flight; more get HTTP 503 from uvicorn
+    # Repeated auth failures from one client address: after this many within the window, that
+    # address is refused (HTTP 429) until the window has passed.
+    api_auth_max_failures: int = 10
+    api_auth_window_seconds: float = 300.0
+    # Verified key/secret pairs are remembered this long, so argon2 (about 0.1 s of CPU) does not
+    # run on every request; a revoked key stops working within this time. 0 disables the cache.
+    api_auth_cache_seconds: float = 30.0
+    url_max_redirects: int = 5
+    # The client of a remote server or the cloud API (services.ocr_client).
+    ocr_client_timeout: float = 120.0
+    ocr_client_retries: int = 3
     tessdata_dir: str = "/usr/share/tesseract-ocr/5/tessdata"
+    # The review app and its task workers.
+    app_address: str = "localhost"
+    app_port: int = 8501
+    workers: int = 2  # extraction worker processes started by `make run` / `make worker`
+    # A started extraction with no result after this long is taken for lost (its worker died)
+    # and is queued again; after `task_max_attempts` starts it is marked failed.
+    task_stall_seconds: int = 600
+    task_max_attempts: int = 3
+    task_retry_delay: int = 10
+    # Batch uploads (many files, or zips of pairs): limits on what one batch may unpack to.
+    max_batch_files: int = 1000
+    max_batch_bytes: int = 1024 * 1024 * 1024
+
+    @property
+    def api_body_cap(self) -> int:
+        """The largest request body the API server reads."""
+        if self.api_max_body_bytes > 0:
+            return self.api_max_body_bytes
+        per_image = (self.max_upload_bytes + 2) // 3 * 4
+        per_image += per_image // 76 + 64  # encodebytes' newlines and a data: prefix
+        return 2 * per_image + 64 * 1024  # two sides, plus multipart / JSON framing
+
+    @property
+    def worker_count(self) -> int:
+        if self.api_workers > 0:
+            return self.api_workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -111,5 +158,23 @@ class Settings:
             default_threshold=_env_float("DEFAULT_THRESHOLD", cls.default_threshold),
             api_enqueue_review=_env_bool("API_ENQUEUE_REVIEW", cls.api_enqueue_review),
             api_workers=_env_int("API_WORKERS", cls.api_workers),
+            api_max_body_bytes=_env_int("API_MAX_BODY_BYTES", cls.api_max_body_bytes),
+            api_max_query_bytes=_env_int("API_MAX_QUERY_BYTES", cls.api_max_query_bytes),
+            api_extract_timeout=_env_float("API_EXTRACT_TIMEOUT", cls.api_extract_timeout),
+            api_max_concurrency=_env_int("API_MAX_CONCURRENCY", cls.api_max_concurrency),
+            api_auth_max_failures=_env_int("API_AUTH_MAX_FAILURES", cls.api_auth_max_failures),
+            api_auth_window_seconds=_env_float("API_AUTH_WINDOW_SECONDS", cls.api_auth_window_seconds),
+            api_auth_cache_seconds=_env_float("API_AUTH_CACHE_SECONDS", cls.api_auth_cache_seconds),
+            url_max_redirects=_env_int("URL_MAX_REDIRECTS", cls.url_max_redirects),
+            ocr_client_timeout=_env_float("OCR_CLIENT_TIMEOUT", cls.ocr_client_timeout),
+            ocr_client_retries=_env_int("OCR_CLIENT_RETRIES", cls.ocr_client_retries),
             tessdata_dir=_env("TESSDATA_DIR", cls.tessdata_dir),
+            app_address=_env("APP_ADDRESS", cls.app_address),
+            app_port=_env_int("APP_PORT", cls.app_port),
+            workers=_env_int("WORKERS", cls.workers),
+            task_stall_seconds=_env_int("TASK_STALL_SECONDS", cls.task_stall_seconds),
+            task_max_attempts=_env_int("TASK_MAX_ATTEMPTS", cls.task_max_attempts),
+            task_retry_delay=_env_int("TASK_RETRY_DELAY", cls.task_retry_delay),
+            max_batch_files=_env_int("MAX_BATCH_FILES", cls.max_batch_files),
+            max_batch_bytes=_env_int("MAX_BATCH_BYTES", cls.max_batch_bytes),
         )
