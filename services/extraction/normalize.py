@@ -1,0 +1,392 @@
+"""Normalising and checking each field, following shared/card-formats.md's conventions.
+
+Each normaliser takes what OCR read and returns the value in the product's convention, whether it
+passes its checks, why not, and a note of anything it corrected (`O read as 0`). A corrected
+value keeps its note; a value that fails a check is reported, and gets low confidence later.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Optional
+
+from rapidfuzz import fuzz, process
+
+from services.evaluation.canonical import clean_text, parse_date
+from services.extraction import addresses
+from services.extraction.vietnamese import fold, invalid_syllables
+from services.reference import plate_codes, vehicles
+
+TODAY_YEAR = date.today().year
+EARLIEST_YEAR = 1950
+
+
+@dataclass
+class Normalized:
+    value: str
+    ok: bool = True
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    # Extra evidence for the confidence model: how far the value had to be bent to fit.
+    corrections: int = 0
+    derived: dict[str, str] = field(default_factory=dict)
+    match_score: Optional[float] = None  # closed-list or unit-name match, 0..1
+
+    def fail(self, reason: str) -> "Normalized":
+        self.ok = False
+        self.reason = reason if not self.reason else f"{self.reason}; {reason}"
+        return self
+
+    @property
+    def note(self) -> str:
+        return "; ".join(self.notes)
+
+
+# OCR confusions between letters and digits, in both directions.
+_AS_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "|": "1", "Z": "2", "S": "5",
+             "B": "8", "G": "6", "T": "7", "A": "4", "g": "9", "q": "9", "o": "0", "l": "1", "i": "1", "s": "5",
+             "z": "2", "b": "6", "?": "7"}
+_AS_LETTER = {"0": "D", "1": "T", "2": "Z", "4": "A", "5": "S", "6": "G", "7": "T", "8": "B"}
+
+
+def _digits(text: str, notes: list[str]) -> str:
+    out = []
+    for ch in text:
+        if ch.isdigit():
+            out.append(ch)
+        elif ch in _AS_DIGIT:
+            out.append(_AS_DIGIT[ch])
+            notes.append(f"{ch} read as {_AS_DIGIT[ch]}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# --- plates ------------------------------------------------------------------------------------
+_PLATE_LOOSE = re.compile(
+    r"(?P<prefix>[0-9OQDIlLZSBGT]{2})\s*[-.]?\s*(?P<series>[A-Z0-9Đ]{1,2}?)\s*[-.]?\s*"
+    r"(?P<number>[0-9OQDIlLZSBGT]{3}\s*[.,]?\s*[0-9OQDIlLZSBGT]{2}|[0-9OQDIlLZSBGT]{4})$"
+)
+
+
+def normalize_plate(raw: str, *, motorbike: Optional[bool] = None) -> Normalized:
+    """`30A-123.45`, `14N-5985` (old cars), `59X2-328.98` (motorbikes), with the province prefix
+    checked against the table of plate codes."""
+    text = clean_text(raw).upper().replace(" ", "")
+    text = re.sub(r"^(BIỂNSỐ|BIENSO|BSĐK|BS)[:.]?", "", text)
+    text = text.strip(".,:;-_")
+    result = Normalized(value=text)
+    # Motorbike: 2 digits, letter + digit series, 5 digits. Car: 2 digits, 1-2 letters, 4-5 digits.
+    compact = re.sub(r"[^0-9A-ZĐ]", "", text)
+    if len(compact) < 6:
+        return result.fail("too short for a plate")
+    prefix_raw, rest = compact[:2], compact[2:]
+    prefix = _digits(prefix_raw, result.notes)
+    series_len = _series_length(rest, motorbike)
+    series_raw, number_raw = rest[:series_len], rest[series_len:]
+    series = ""
+    for i, ch in enumerate(series_raw):
+        if i == 0 or not (motorbike or (len(series_raw) == 2 and series_raw[1].isdigit())):
+            letter = _AS_LETTER.get(ch, ch) if ch.isdigit() else ch
+            if letter != ch:
+                result.notes.append(f"{ch} read as {letter}")
+            series += letter
+        else:
+            series += _AS_DIGIT.get(ch, ch) if not ch.isdigit() and motorbike else ch
+    number = _digits(number_raw, result.notes)
+    result.corrections = len(result.notes)
+    if not (prefix.isdigit() and number.isdigit()):
+        return result.fail("a plate is digits, a series, then digits")
+    if len(number) == 5:
+        formatted_number = f"{number[:3]}.{number[3:]}"
+    elif len(number) == 4:
+        formatted_number = number
+    else:
+        result.value = f"{prefix}{series}-{number}"
+        return result.fail(f"{len(number)} digits after the series (4 or 5 expected)")
+    result.value = f"{prefix}{series}-{formatted_number}"
+    if not plate_codes.PLATE_PATTERN.match(result.value):
+        return result.fail("not one of the printed plate forms")
+    if plate_codes.province_of_prefix(prefix) is None and int(prefix) != plate_codes.CENTRAL_PREFIX:
+        return result.fail(f"no province has plate prefix {prefix}")
+    return result
+
+
+def _series_length(rest: str, motorbike: Optional[bool]) -> int:
+    """How many characters after the prefix form the series (A, LD, X2)."""
+    digits_after = len(rest)
+    if motorbike:
+        return 2
+    if digits_after in (5, 6) and len(rest) >= 2 and rest[1].isalpha() and not rest[1] in "OQDIZSBGT":
+        return 2  # two-letter series (LD-123.45)
+    if motorbike is None and len(rest) == 7:
+        return 2  # X2 + five digits
+    return 1
+
+
+# --- engine and chassis numbers ------------------------------------------------------------------
+_SERIAL_CHARS = re.compile(r"[^0-9A-Z\-]")
+
+
+def normalize_serial(raw: str, *, chassis: bool) -> Normalized:
+    text = clean_text(raw).upper().replace(" ", "")
+    text = text.replace("—", "-").replace("–", "-").strip(".,:;-_")
+    cleaned = _SERIAL_CHARS.sub("", unicodedata.normalize("NFKD", text))
+    result = Normalized(value=cleaned)
+    if cleaned != text:
+        result.notes.append("dropped characters that are not letters, digits or -")
+        result.corrections += 1
+    if chassis and len(cleaned) == 17:
+        # A VIN never holds I, O or Q: they are 1, 0, 0 misread.
+        fixed = cleaned.replace("I", "1").replace("O", "0").replace("Q", "0")
+        if fixed != cleaned:
+            result.notes.append("I/O/Q in a VIN read as 1/0/0")
+            result.corrections += sum(a != b for a, b in zip(fixed, cleaned))
+            result.value = cleaned = fixed
+    if not cleaned:
+        return result.fail("empty")
+    low, high = (6, 17) if chassis else (5, 17)
+    if not low <= len(cleaned.replace("-", "")) <= high:
+        return result.fail(f"{len(cleaned)} characters ({low}-{high} expected)")
+    if not any(ch.isdigit() for ch in cleaned):
+        return result.fail("no digit")
+    return result
+
+
+# --- dates and numbers ---------------------------------------------------------------------------
+def normalize_date(raw: str) -> Normalized:
+    notes: list[str] = []
+    text = clean_text(raw)
+    fixed = re.sub(r"[OoQDIl|]", lambda m: _AS_DIGIT.get(m.group(0), m.group(0)), text)
+    if fixed != text:
+        notes.append("letters in a date read as digits")
+    fixed = re.sub(r"(\d)\s*[,\\|]\s*(\d)", r"\1/\2", fixed)
+    parsed = parse_date(fixed)
+    result = Normalized(value=text, notes=notes, corrections=len(notes))
+    if parsed is None:
+        return result.fail("not a date")
+    result.value = parsed.strftime("%d/%m/%Y")
+    if not EARLIEST_YEAR <= parsed.year <= TODAY_YEAR + 1:
+        return result.fail(f"year {parsed.year} out of range")
+    return result
+
+
+_NUMBER = re.compile(r"\d[\d.,]*")
+
+
+def normalize_number(raw: str, *, low: float, high: float, digits_only: bool = False) -> Normalized:
+    """A number as printed (`1.250`, `05`), without unit; checked against a plausible range."""
+    text = clean_text(raw)
+    notes: list[str] = []
+    if re.fullmatch(r"[.\-–_…\s]*", text):
+        return Normalized(value="")  # a row printed with dots for "none"
+    fixed = _digits(text.replace(" ", ""), notes) if re.search(r"\d", text) else text
+    match = _NUMBER.search(fixed)
+    result = Normalized(value=text, notes=notes, corrections=len(notes))
+    if not match:
+        return result.fail("no number")
+    value = match.group(0).rstrip(".,")
+    if digits_only:
+        value = re.sub(r"\D", "", value)
+    result.value = value
+    try:
+        number = float(value.replace(".", "").replace(",", "."))
+    except ValueError:
+        return result.fail("not a number")
+    if not low <= number <= high:
+        return result.fail(f"{value} is outside {low:g}-{high:g}")
+    return result
+
+
+def normalize_year(raw: str) -> Normalized:
+    result = normalize_number(raw, low=EARLIEST_YEAR, high=TODAY_YEAR + 1, digits_only=True)
+    if result.ok and result.value and len(result.value) != 4:
+        result.fail("a year has four digits")
+    return result
+
+
+def normalize_digits(raw: str) -> Normalized:
+    notes: list[str] = []
+    text = clean_text(raw).replace(" ", "")
+    fixed = _digits(text, notes)
+    value = re.sub(r"\D", "", fixed)
+    result = Normalized(value=value, notes=notes, corrections=len(notes))
+    if not 4 <= len(value) <= 12:
+        return result.fail(f"{len(value)} digits (4-12 expected)")
+    return result
+
+
+# --- text fields ---------------------------------------------------------------------------------
+def normalize_name(raw: str) -> Normalized:
+    text = clean_text(re.sub(r"[^\w\s]", " ", raw)).upper()
+    text = re.sub(r"\d", "", text).strip()
+    result = Normalized(value=clean_text(text))
+    words = result.value.split()
+    if len(words) < 2:
+        return result.fail("a full name has at least two words")
+    bad = invalid_syllables(result.value)
+    if bad:
+        return result.fail("not Vietnamese syllables: " + " ".join(bad))
+    return result
+
+
+# Address tokens that are not syllables but are normal on cards (folded).
+_ADDRESS_ABBREVIATIONS = frozenset(
+    "p q h tp tx tt x t kp kdc kcn khu pho so ngo ngach hem kiet to ap thon xom ban duong dt ql tl "
+    "ct cc bt lk nv tdp".split()
+)
+
+
+def normalize_address(raw: str) -> Normalized:
+    text = clean_text(raw).strip(" ,.;:")
+    text = re.sub(r"\s*,\s*", ", ", text)
+    result = Normalized(value=text)
+    if len(text) < 8:
+        return result.fail("too short for an address")
+    match = addresses.match_address(text)
+    result.match_score = match.score
+    if match.province_code:
+        repaired, changes = addresses.repair_unit_names(text, match)
+        if changes:
+            result.value = repaired
+            result.notes.append("unit names spelled as official: " + "; ".join(changes))
+            result.corrections += len(changes)
+    result.derived = match.derived_fields()
+    if not match.complete:
+        missing = [n for n, c in (("province", match.province_code), ("district", match.district_code),
+                                  ("ward", match.ward_code)) if not c]
+        result.fail("no official " + ", ".join(missing) + " found")
+    extra = addresses.unit_name_syllables()
+    bad = [w for w in invalid_syllables(result.value, ignore=_ADDRESS_ABBREVIATIONS) if w.lower() not in extra]
+    if bad:
+        result.fail("not Vietnamese syllables: " + " ".join(bad))
+    return result
+
+
+def normalize_issuer(raw: str) -> Normalized:
+    """The registering unit as printed; its province gives `issued_at_code`."""
+    text = clean_text(raw).strip(" ,.;:")
+    result = Normalized(value=text)
+    hit = addresses.match_issuer(text)
+    if hit is None:
+        result.derived = {"issued_at_code": ""}
+        return result.fail("no province in the issuing unit")
+    code, score = hit
+    result.match_score = score
+    result.derived = {"issued_at_code": code}
+    if "cong an" not in fold(text) and "csgt" not in fold(text) and "canh sat" not in fold(text):
+        result.fail("an issuing unit names the police (Công an, CSGT)")
+    return result
+
+
+def _closed_list(raw: str, choices: tuple[str, ...], *, cutoff: float, upper: bool) -> Normalized:
+    text = clean_text(raw).strip(" ,.;:")
+    if upper:
+        text = text.upper()
+    result = Normalized(value=text)
+    if not text:
+        return result.fail("empty")
+    folded_choices = {fold(c): c for c in choices}
+    found = process.extractOne(fold(text), list(folded_choices), scorer=fuzz.ratio)
+    if found is None:
+        return result.fail("not a known value")
+    key, score, _ = found
+    result.match_score = score / 100.0
+    if score >= cutoff:
+        official = folded_choices[key]
+        if official != text:
+            result.notes.append(f"{text} -> {official}")
+            result.corrections += 1
+            result.value = official
+    else:
+        result.fail("not in the list of known values")
+    return result
+
+
+def normalize_brand(raw: str) -> Normalized:
+    result = _closed_list(raw, vehicles.brands(), cutoff=80, upper=True)
+    if not result.ok and result.value and re.fullmatch(r"[A-Z0-9\- ]{2,30}", result.value):
+        # An unlisted make is possible: keep it, marked for a look, not as wrong.
+        result.ok, result.reason = True, ""
+        result.match_score = 0.0
+    return result
+
+
+# Colour words (folded) and the modifiers that follow them on cards.
+_COLOUR_WORDS = {fold(w): w for w in vehicles.BASIC_COLOURS}
+_COLOUR_WORDS.update({fold(w): w for w in ("lam", "lục", "dương", "đậm", "nhạt", "ngọc", "trai", "cát", "rêu",
+                                           "bạc", "sữa", "kem", "đồng", "vàng", "tươi", "ánh", "kim")})
+
+
+def normalize_colour(raw: str) -> Normalized:
+    text = clean_text(re.sub(r"[^\w\s\-]", " ", raw)).strip()
+    result = Normalized(value=text)
+    words = text.split()
+    if not words:
+        return result.fail("empty")
+    fixed = []
+    scores = []
+    for word in words:
+        found = process.extractOne(fold(word), list(_COLOUR_WORDS), scorer=fuzz.ratio)
+        if found and found[1] >= 75:
+            official = _COLOUR_WORDS[found[0]]
+            # Keep the printed capitalisation of the first letter.
+            official = official[0].upper() + official[1:] if word[:1].isupper() else official.lower()
+            scores.append(found[1] / 100.0)
+            if official != word:
+                result.notes.append(f"{word} -> {official}")
+                result.corrections += 1
+            fixed.append(official)
+        else:
+            scores.append(0.0)
+            fixed.append(word)
+    result.value = " ".join(fixed)
+    result.match_score = min(scores)
+    if min(scores) == 0.0:
+        result.fail("not a colour word: " + " ".join(w for w, s in zip(words, scores) if s == 0.0))
+    return result
+
+
+def normalize_model(raw: str) -> Normalized:
+    text = clean_text(raw).strip(" ,.;:")
+    result = Normalized(value=text)
+    if not text:
+        return result.fail("empty")
+    if len(text) > 40:
+        return result.fail("too long for a model")
+    return result
+
+
+def normalize_text(raw: str) -> Normalized:
+    return Normalized(value=clean_text(raw).strip(" ,;:"))
+
+
+NORMALISERS: dict[str, Callable[[str], Normalized]] = {
+    "name": normalize_name,
+    "address": normalize_address,
+    "id": normalize_digits,
+    "plate": normalize_plate,
+    "issued_at": normalize_issuer,
+    "engine": lambda raw: normalize_serial(raw, chassis=False),
+    "chassis": lambda raw: normalize_serial(raw, chassis=True),
+    "brand": normalize_brand,
+    "model": normalize_model,
+    "color": normalize_colour,
+    "capacity": lambda raw: normalize_number(raw, low=40, high=20000),
+    "last_issue_date": normalize_date,
+    "first_issue_date": normalize_date,
+    "pay_load": lambda raw: normalize_number(raw, low=0, high=60000),
+    "year_of_manufacture": normalize_year,
+    "lie": lambda raw: normalize_number(raw, low=0, high=60, digits_only=True),
+    "sit": lambda raw: normalize_number(raw, low=0, high=90, digits_only=True),
+    "stand": lambda raw: normalize_number(raw, low=0, high=120, digits_only=True),
+}
+
+
+def normalize(name: str, raw: str, **options: object) -> Normalized:
+    if name == "plate":
+        return normalize_plate(raw, **options)  # type: ignore[arg-type]
+    return NORMALISERS.get(name, normalize_text)(raw)
