@@ -1,0 +1,330 @@
+"""Test helpers for the API server: live servers on 127.0.0.1, an image server, test cards, and a
+scripted extractor for the tests that are about routing, auth and error codes (not about reading).
+
+Every server here listens on 127.0.0.1 and every request goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Sequence
+
+import requests
+import uvicorn
+from PIL import Image, ImageDraw, ImageFont
+
+from db.session import Database, UnitOfWork
+from services.api.app import create_app
+from services.api.url_fetch import Resolver, system_resolver
+from services.config import Settings
+from services.intake import Checker
+from services.results import ExtractionOutcome
+from services.schema import ErrorCode, Side
+from tests.factories import outcome, side_reading
+
+LOOPBACK = "127.0.0.1"
+
+# The scripted extractor's behaviour is chosen by the width of the image it gets, so that a test
+# picks it by the image it sends (the extractor runs in another process).
+NO_CONTENT_WIDTH = 171  # answers code 1, as the engine does for a card with nothing on it
+SLOW_WIDTH = 173  # takes SLOW_SECONDS
+HANG_WIDTH = 179  # never finishes (time-limit test)
+CRASH_WIDTH = 181  # raises (a programming error in an extractor)
+SLOW_SECONDS = 3.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def png(width: int = 320, height: int = 200, text: str = "card", fmt: str = "PNG") -> bytes:
+    image = Image.new("RGB", (width, height), (220, 235, 245))
+    ImageDraw.Draw(image).text((10, 10), text, fill=(0, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+class ScriptedExtractor:
+    """Fixed readings (tests.factories' invented owner), with a few behaviours chosen by image
+    width. Test-only: the real reading is tested with the local engine."""
+
+    name = "scripted"
+
+    def extract(self, images: Sequence[bytes], *, thumb: bool = False) -> ExtractionOutcome:
+        widths = [Image.open(io.BytesIO(data)).size[0] for data in images]
+        if NO_CONTENT_WIDTH in widths:
+            return ExtractionOutcome(error=ErrorCode.NO_CONTENT, detail="no card found", engine=self.name)
+        if SLOW_WIDTH in widths:
+            time.sleep(SLOW_SECONDS)
+        if HANG_WIDTH in widths:
+            time.sleep(3600)
+        if CRASH_WIDTH in widths:
+            raise RuntimeError("scripted crash")
+        if len(images) == 2:
+            result = outcome(side_reading(Side.FRONT), side_reading(Side.BACK))
+        else:
+            result = outcome(side_reading(Side.BACK))
+        result.engine = self.name
+        if thumb:
+            for side in result.sides:
+                side.aligned_jpeg = png(100, 70, fmt="JPEG")
+        return result
+
+
+def make_scripted_extractor(settings: Settings) -> ScriptedExtractor:
+    return ScriptedExtractor()
+
+
+SCRIPTED = "tests.api_fixtures:make_scripted_extractor"
+
+
+def server_settings(tmp_dir: Path, **overrides: object) -> Settings:
+    """Settings of a test server: its own fresh SQLite file (migrated by the server at start)."""
+    base = Settings(
+        data_dir=tmp_dir,
+        database_url=f"sqlite:///{tmp_dir / 'api.db'}",
+        ocr_api_key="test-key",
+        ocr_api_secret="test-secret",
+        url_allowlist=(LOOPBACK,),
+        max_upload_bytes=1024 * 1024,
+        url_fetch_timeout=2.0,
+        api_workers=2,
+        api_extract_timeout=60.0,
+        api_auth_max_failures=1000,
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@dataclass
+class LiveServer:
+    """The API app served by uvicorn in a thread of the test process, on 127.0.0.1."""
+
+    settings: Settings
+    extractor: str = SCRIPTED
+    checker: Optional[Checker] = None
+    resolver: Resolver = system_resolver
+    port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        app = create_app(self.settings, extractor=self.extractor, checker=self.checker, resolver=self.resolver)
+        config = uvicorn.Config(app, host=LOOPBACK, port=self.port, log_level="warning",
+                                timeout_graceful_shutdown=5, h11_max_incomplete_event_size=64 * 1024)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=f"api-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.settings.ocr_api_key, self.settings.ocr_api_secret)
+
+    def start(self, timeout: float = 180.0) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("the API server failed to start (see the log above)")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start in time")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+    def database(self) -> Database:
+        return Database(self.settings.database_url)
+
+
+@contextlib.contextmanager
+def live_server(settings: Settings, **kwargs: object) -> Iterator[LiveServer]:
+    server = LiveServer(settings, **kwargs).start()  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# What the image server sends for a path: status, headers, body, and a delay before answering.
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class ImageServer:
+    """A small HTTP server on 127.0.0.1 serving fixed routes, counting the requests it gets."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                outer.hits.append(self.path)
+                route = outer.routes.get(self.path.split("?", 1)[0])
+                if route is None:
+                    self.send_error(404)
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                try:
+                    self.send_response(route.status)
+                    for name, value in route.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(route.body)))
+                    self.end_headers()
+                    self.wfile.write(route.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = LOOPBACK) -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def image(self, path: str, data: bytes, content_type: str = "image/png") -> str:
+        self.routes[path] = Route(body=data, headers={"Content-Type": content_type})
+        return self.url(path)
+
+    def __enter__(self) -> "ImageServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def count_rows(database: Database) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from db.models import Document, Extraction, Image as ImageRow
+
+    with UnitOfWork(database, write=False) as uow:
+        return {
+            "documents": uow.session.scalar(select(func.count()).select_from(Document)) or 0,
+            "images": uow.session.scalar(select(func.count()).select_from(ImageRow)) or 0,
+            "extractions": uow.session.scalar(select(func.count()).select_from(Extraction)) or 0,
+        }
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def seed_post(server: LiveServer, path: str, format_type: str, **kwargs: object) -> requests.Response:
+    return requests.post(f"{server.url}/api/v2/ocr/{path}?format_type={format_type}&get_thumb=false",
+                         auth=server.auth, timeout=60, **kwargs)  # type: ignore[arg-type]
+
+
+def answer(response: requests.Response) -> dict:
+    body = response.json()
+    assert set(body) == {"data", "errorCode", "errorMessage"}, body
+    return body
+
+
+# Certificates for the tests that go through the real engine.
+_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation2")
+
+
+def _font(size: int, mono: bool = False) -> ImageFont.FreeTypeFont:
+    name = "DejaVuSansMono.ttf" if mono else "DejaVuSans.ttf"
+    for folder in _FONT_DIRS:
+        path = Path(folder) / name
+        if path.exists():
+            return ImageFont.truetype(str(path), size)
+    raise RuntimeError("the DejaVu fonts are missing (Debian's fonts-dejavu-core)")
+
+
+def card_images(seed: int = 1) -> tuple[bytes, bytes]:
+    """A front and a back of a generated certificate, as JPEG bytes.
+
+    Uses the project's generator (tools.synth) when it offers `generate_card`; until then a
+    plainly drawn card with the printed labels of the old format.
+    """
+    try:
+        from tools import synth
+    except ImportError:
+        synth = None  # type: ignore[assignment]
+    if synth is not None and hasattr(synth, "generate_card"):
+        card = synth.generate_card(seed, 0)
+        return _as_jpeg(card.front), _as_jpeg(card.back)
+    return _drawn_front(), _drawn_back()
+
+
+def _as_jpeg(image: object) -> bytes:
+    if isinstance(image, (bytes, bytearray)):
+        return bytes(image)
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=92)  # type: ignore[attr-defined]
+    return buffer.getvalue()
+
+
+def _card(lines: list[tuple[str, str]], title: list[str]) -> bytes:
+    image = Image.new("RGB", (1420, 1000), (214, 232, 246))
+    draw = ImageDraw.Draw(image)
+    y = 40
+    for text in title:
+        width = draw.textlength(text, font=_font(34))
+        draw.text(((1420 - width) / 2, y), text, font=_font(34), fill=(20, 20, 60))
+        y += 52
+    y += 20
+    for label, value in lines:
+        draw.text((60, y), label, font=_font(28), fill=(30, 30, 30))
+        offset = draw.textlength(label, font=_font(28)) + 20
+        draw.text((60 + offset, y), value, font=_font(30, mono=True), fill=(0, 0, 0))
+        y += 62
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _drawn_front() -> bytes:
+    return _card(
+        [("Số:", "012345"), ("Tên chủ xe:", "NGUYỄN VĂN AN"),
+         ("Địa chỉ:", "Phường Láng Hạ, Quận Đống Đa, Hà Nội"), ("Biển số đăng ký:", "29B1-123.45"),
+         ("", "Phòng CSGT Công an TP Hà Nội")],
+        ["CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+         "GIẤY CHỨNG NHẬN ĐĂNG KÝ XE MÔ TÔ, XE MÁY"],
+    )
+
+
+def _drawn_back() -> bytes:
+    return _card(
+        [("Tên chủ xe (Owner's full name):", "NGUYỄN VĂN AN"),
+         ("Địa chỉ (Address):", "Phường Láng Hạ, Quận Đống Đa, Hà Nội"),
+         ("Số máy (Engine N°):", "JF83E1234567"), ("Số khung (Chassis N°):", "RLHJF8300KY123456"),
+         ("Nhãn hiệu (Brand):", "HONDA"), ("Số loại (Model code):", "VISION"),
+         ("Màu sơn (Color):", "Đỏ Đen"), ("Dung tích (Capacity):", "110"),
+         ("Hà Nội, ngày (date)", "08 tháng 01 năm 2020"),
+         ("Biển số đăng ký (N° Plate):", "29B1-123.45"),
+         ("Đăng ký lần đầu ngày (Date of first registration):", "08/01/2020")],
+        [],
+    )
+
+
