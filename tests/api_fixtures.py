@@ -39,7 +39,7 @@ NO_CONTENT_WIDTH = 171  # answers code 1, as the engine does for a card with not
 SLOW_WIDTH = 173  # takes SLOW_SECONDS
 HANG_WIDTH = 179  # never finishes (time-limit test)
 CRASH_WIDTH = 181  # raises (a programming error in an extractor)
-SLOW_SECONDS = 3.0
+SLOW_SECONDS = 1.5
 
 
 def free_port() -> int:
@@ -223,10 +223,11 @@ class ImageServer:
 def count_rows(database: Database) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from db.models import Document, Extraction, Image as ImageRow
+    from db.models import AuditEntry, Document, Extraction, Image as ImageRow
 
     with UnitOfWork(database, write=False) as uow:
         return {
+            "audit": uow.session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
             "documents": uow.session.scalar(select(func.count()).select_from(Document)) or 0,
             "images": uow.session.scalar(select(func.count()).select_from(ImageRow)) or 0,
             "extractions": uow.session.scalar(select(func.count()).select_from(Extraction)) or 0,
@@ -238,8 +239,10 @@ def b64(data: bytes) -> str:
 
 
 def seed_post(server: LiveServer, path: str, format_type: str, **kwargs: object) -> requests.Response:
+    kwargs.setdefault("timeout", 60)
+    kwargs.setdefault("auth", server.auth)
     return requests.post(f"{server.url}/api/v2/ocr/{path}?format_type={format_type}&get_thumb=false",
-                         auth=server.auth, timeout=60, **kwargs)  # type: ignore[arg-type]
+                         **kwargs)  # type: ignore[arg-type]
 
 
 def answer(response: requests.Response) -> dict:
