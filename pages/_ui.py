@@ -1,0 +1,106 @@
+"""What every page shares: the services, the signed-in user, role checks, labels, safe text.
+
+Values that come from documents or users (names, addresses, file names, reasons) are shown with
+`st.text`, `st.code`, inputs or data frames, never through markdown: a value like `**x**` or
+`<img onerror=...>` must reach the reviewer as the characters it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Optional
+
+import streamlit as st
+
+from db.models import Role
+from services import i18n
+from services.bootstrap import Services
+from services.config import Settings
+from services.users import Principal
+
+PRINCIPAL = "principal"
+ROLE_RANK = {Role.REVIEWER: 0, Role.LEAD: 1, Role.ADMIN: 2}
+
+# Tests install their own services here (AppTest runs the script in the test's process).
+services_factory: Optional[Callable[[], Services]] = None
+
+
+@st.cache_resource(show_spinner=False)
+def _default_services() -> Services:
+    # One engine (connection pool) for every session of this server process; sessions and
+    # units of work are opened per operation inside the services.
+    return Services.from_settings(Settings.from_env())
+
+
+def services() -> Services:
+    return services_factory() if services_factory is not None else _default_services()
+
+
+def current_user() -> Optional[Principal]:
+    """The signed-in user, re-read from the database on each run so that a deactivated user or a
+    changed role takes effect at once."""
+    principal: Optional[Principal] = st.session_state.get(PRINCIPAL)
+    if principal is None:
+        return None
+    fresh = services().users.get(principal.id)
+    if fresh is None:
+        st.session_state.pop(PRINCIPAL, None)
+        return None
+    if fresh != principal:
+        st.session_state[PRINCIPAL] = fresh
+    return fresh
+
+
+def language() -> str:
+    principal: Optional[Principal] = st.session_state.get(PRINCIPAL)
+    if principal is not None and principal.language in i18n.LANGUAGES:
+        return principal.language
+    chosen = st.session_state.get("language")
+    if chosen in i18n.LANGUAGES:
+        return chosen
+    return services().settings.app_language
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.label(key, language(), **values)
+
+
+def field_label(name: str) -> str:
+    return i18n.field_label(name, language())
+
+
+def may_see(user: Principal, minimum: Role) -> bool:
+    return ROLE_RANK[user.role] >= ROLE_RANK[minimum]
+
+
+def require(minimum: Role) -> Principal:
+    """Stop the page unless someone with at least `minimum` is signed in. Pages call this
+    themselves: navigation hides pages, this makes sure a URL cannot reach them either."""
+    user = current_user()
+    if user is None:
+        st.error(t("auth.required"))
+        st.stop()
+    if not may_see(user, minimum):
+        st.error(t("auth.denied"))
+        st.stop()
+    return user
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=&\"'])")
+
+
+def md_escape(text: str) -> str:
+    """Escape user text for the few places that only take markdown (messages)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+
+
+def flash(message_key: str, **values: object) -> None:
+    """A message to show after the next rerun (st.rerun drops what this run drew)."""
+    st.session_state["flash"] = (message_key, values)
+
+
+def show_flash() -> None:
+    item = st.session_state.pop("flash", None)
+    if item:
+        key, values = item
+        st.success(t(key, **values))

@@ -1,0 +1,94 @@
+"""The review queue: documents that need a look, lowest confidence first, then oldest.
+
+The list is read-only; "Next" claims the next document in the database (no two reviewers get the
+same one) and opens it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from db.models import DocumentStatus, Role
+from db.repositories import DocumentFilter
+from pages import _ui as ui
+
+user = ui.require(Role.REVIEWER)
+svc = ui.services()
+PAGE_SIZE = 50
+QUEUE_STATUSES = (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value)
+ALL_STATUSES = tuple(s.value for s in DocumentStatus)
+
+
+def open_document(document_id: int) -> None:
+    st.session_state["review_doc"] = document_id
+    st.switch_page("pages/review.py")
+
+
+st.title(ui.t("queue.title"))
+ui.show_flash()
+
+with st.container(horizontal=True):
+    statuses = st.multiselect(ui.t("filter.status"), ALL_STATUSES, default=QUEUE_STATUSES,
+                              format_func=lambda s: ui.t(f"status.{s}"), key="q_status")
+    kinds = st.multiselect(ui.t("filter.kind"), ("car", "motorbike", "unknown"),
+                           format_func=lambda k: ui.t(f"kind.{k}"), key="q_kind")
+    provinces = st.text_input(ui.t("filter.province"), placeholder="01, 79", key="q_province")
+    days = st.date_input(ui.t("filter.dates"), value=(), key="q_dates")
+
+start, end = (tuple(days) + (None, None))[:2] if isinstance(days, (tuple, list)) else (days, days)
+flt = DocumentFilter(
+    statuses=tuple(statuses),
+    kinds=tuple(kinds),
+    province_codes=tuple(p.strip() for p in provinces.split(",") if p.strip()),
+    created_from=start if isinstance(start, date) else None,
+    created_to=end if isinstance(end, date) else (start if isinstance(start, date) else None),
+)
+
+with st.container(horizontal=True):
+    if st.button(ui.t("queue.next"), type="primary", icon=":material/play_arrow:", shortcut="N"):
+        # "Next" keeps to the queue's own statuses whatever the list shows.
+        claim_filter = DocumentFilter(kinds=flt.kinds, province_codes=flt.province_codes,
+                                      created_from=flt.created_from, created_to=flt.created_to)
+        document_id = svc.review.claim_next(user, claim_filter)
+        if document_id is None:
+            st.info(ui.t("queue.empty"))
+        else:
+            open_document(document_id)
+
+total = svc.review.count(flt)
+pages = max(1, -(-total // PAGE_SIZE))
+page = st.number_input(ui.t("queue.page", pages=pages), min_value=1, max_value=pages, value=1, key="q_page")
+rows = svc.review.queue(flt, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
+st.caption(ui.t("queue.count", n=total))
+
+frame = pd.DataFrame([
+    {
+        "#": r.id,
+        ui.t("col.status"): ui.t(f"status.{r.status}"),
+        ui.t("col.kind"): ui.t(f"kind.{r.kind}"),
+        ui.t("col.min_confidence"): r.min_confidence,
+        ui.t("col.reasons"): ", ".join(r.reasons),
+        ui.t("col.created"): r.created_at,
+        ui.t("col.province"): r.province_code or "",
+        ui.t("col.claimed_by"): r.claimed_by or "",
+        ui.t("col.source"): r.source_detail,
+    }
+    for r in rows
+])
+st.dataframe(frame, hide_index=True, width="stretch",
+             column_config={ui.t("col.min_confidence"): st.column_config.ProgressColumn(
+                 min_value=0.0, max_value=1.0, format="percent")})
+
+openable = [r.id for r in rows if r.status in QUEUE_STATUSES or user.is_lead]
+if openable:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        chosen = st.selectbox(ui.t("queue.open_choice"), openable, key="q_open_choice")
+        if st.button(ui.t("queue.open")):
+            row = next(r for r in rows if r.id == chosen)
+            if row.status in QUEUE_STATUSES and not svc.review.claim(user, chosen) and not user.is_lead:
+                st.error(ui.t("queue.held", id=chosen))
+            else:
+                open_document(chosen)
