@@ -9,18 +9,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import json
 import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import requests
 import uvicorn
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from db.session import Database, UnitOfWork
 from services.api.app import create_app
@@ -251,83 +250,21 @@ def answer(response: requests.Response) -> dict:
     return body
 
 
-# Certificates for the tests that go through the real engine.
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation2")
+# Certificates for the tests that go through the real engine: the project's generator.
+@dataclass(frozen=True)
+class CardFiles:
+    front: bytes
+    back: bytes
+    front_name: str
+    back_name: str
+    truth: dict[str, dict[str, str]]
 
 
-def _font(size: int, mono: bool = False) -> ImageFont.FreeTypeFont:
-    name = "DejaVuSansMono.ttf" if mono else "DejaVuSans.ttf"
-    for folder in _FONT_DIRS:
-        path = Path(folder) / name
-        if path.exists():
-            return ImageFont.truetype(str(path), size)
-    raise RuntimeError("the DejaVu fonts are missing (Debian's fonts-dejavu-core)")
+def card_images(seed: int = 1, index: int = 0, condition: str = "scan") -> CardFiles:
+    """Both sides of generated certificate `index` of set `seed`, as the files a user uploads."""
+    from tools.synth import generate_card
 
-
-def card_images(seed: int = 1) -> tuple[bytes, bytes]:
-    """A front and a back of a generated certificate, as JPEG bytes.
-
-    Uses the project's generator (tools.synth) when it offers `generate_card`; until then a
-    plainly drawn card with the printed labels of the old format.
-    """
-    try:
-        from tools import synth
-    except ImportError:
-        synth = None  # type: ignore[assignment]
-    if synth is not None and hasattr(synth, "generate_card"):
-        card = synth.generate_card(seed, 0)
-        return _as_jpeg(card.front), _as_jpeg(card.back)
-    return _drawn_front(), _drawn_back()
-
-
-def _as_jpeg(image: object) -> bytes:
-    if isinstance(image, (bytes, bytearray)):
-        return bytes(image)
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="JPEG", quality=92)  # type: ignore[attr-defined]
-    return buffer.getvalue()
-
-
-def _card(lines: list[tuple[str, str]], title: list[str]) -> bytes:
-    image = Image.new("RGB", (1420, 1000), (214, 232, 246))
-    draw = ImageDraw.Draw(image)
-    y = 40
-    for text in title:
-        width = draw.textlength(text, font=_font(34))
-        draw.text(((1420 - width) / 2, y), text, font=_font(34), fill=(20, 20, 60))
-        y += 52
-    y += 20
-    for label, value in lines:
-        draw.text((60, y), label, font=_font(28), fill=(30, 30, 30))
-        offset = draw.textlength(label, font=_font(28)) + 20
-        draw.text((60 + offset, y), value, font=_font(30, mono=True), fill=(0, 0, 0))
-        y += 62
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=92)
-    return buffer.getvalue()
-
-
-def _drawn_front() -> bytes:
-    return _card(
-        [("Số:", "012345"), ("Tên chủ xe:", "NGUYỄN VĂN AN"),
-         ("Địa chỉ:", "Phường Láng Hạ, Quận Đống Đa, Hà Nội"), ("Biển số đăng ký:", "29B1-123.45"),
-         ("", "Phòng CSGT Công an TP Hà Nội")],
-        ["CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-         "GIẤY CHỨNG NHẬN ĐĂNG KÝ XE MÔ TÔ, XE MÁY"],
-    )
-
-
-def _drawn_back() -> bytes:
-    return _card(
-        [("Tên chủ xe (Owner's full name):", "NGUYỄN VĂN AN"),
-         ("Địa chỉ (Address):", "Phường Láng Hạ, Quận Đống Đa, Hà Nội"),
-         ("Số máy (Engine N°):", "JF83E1234567"), ("Số khung (Chassis N°):", "RLHJF8300KY123456"),
-         ("Nhãn hiệu (Brand):", "HONDA"), ("Số loại (Model code):", "VISION"),
-         ("Màu sơn (Color):", "Đỏ Đen"), ("Dung tích (Capacity):", "110"),
-         ("Hà Nội, ngày (date)", "08 tháng 01 năm 2020"),
-         ("Biển số đăng ký (N° Plate):", "29B1-123.45"),
-         ("Đăng ký lần đầu ngày (Date of first registration):", "08/01/2020")],
-        [],
-    )
-
-
+    card = generate_card(seed, index, condition=condition)
+    front, back = card.sides[Side.FRONT], card.sides[Side.BACK]
+    return CardFiles(front.image, back.image, card.file_name(Side.FRONT), card.file_name(Side.BACK),
+                     {"front": front.truth, "back": back.truth})

@@ -92,7 +92,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         h11_max_incomplete_event_size=max(64 * 1024, settings.api_max_query_bytes * 2),
     )
     server = uvicorn.Server(config)
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        # uvicorn has shut down in order already; it re-raises Ctrl-C only to set the exit status.
+        pass
     # uvicorn returns normally when start-up fails; say so with the exit status.
     return 0 if server.started else 1
 
