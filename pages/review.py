@@ -44,7 +44,18 @@ ENTER_TO_NEXT = """
   if (doc.body.dataset.vrEnterNext) return;
   doc.body.dataset.vrEnterNext = "1";
   doc.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    if (event.key !== "Enter") return;
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
+      // Ctrl+Enter approves from anywhere, inside a field too (Streamlit's own shortcuts
+      // stay quiet while the cursor is in an input).
+      const approve = doc.querySelector('div[class*="st-key-approve-"] button:not([disabled])');
+      if (!approve) return;
+      event.preventDefault();
+      if (doc.activeElement instanceof HTMLElement) doc.activeElement.blur();
+      setTimeout(() => approve.click(), 50);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
     const input = event.target;
     if (!(input instanceof HTMLInputElement)) return;
     const row = input.closest('div[class*="st-key-field-"]');
@@ -244,7 +255,7 @@ def badge(f: FieldView) -> None:
 
 sides = [s.value for s in (Side.FRONT, Side.BACK) if any(f.side == s.value for f in base.fields)]
 revision = f"{document_id}-{draft.base_version}"
-card_column, form_column = st.columns([5, 7])
+card_column, form_column = st.columns([4, 8])
 
 with card_column:
     for side in sides:
@@ -272,7 +283,7 @@ with form_column:
                 if f.flag != "ok":
                     row_key = f"flag-{f.flag}-{row_key}"
                 with st.container(key=row_key, horizontal=True, vertical_alignment="center"):
-                    with st.container(width=260):
+                    with st.container(width=240):
                         picture = crop(document_id, side, tuple(f.box), data) if data and f.box else None
                         if picture:
                             st.image(picture, width="stretch")
@@ -283,7 +294,7 @@ with form_column:
                             disabled=f.derived or not writable, max_chars=500,
                             help=ui.t("review.derived_help") if f.derived else None,
                         )
-                    with st.container(width=200):
+                    with st.container(width=190):
                         badge(f)
         override = ""
         if writable:
@@ -292,7 +303,8 @@ with form_column:
         buttons = st.container(horizontal=True)
         saved = buttons.form_submit_button(ui.t("review.save"), disabled=not writable, icon=":material/save:")
         approved = buttons.form_submit_button(ui.t("review.approve"), type="primary", disabled=not writable,
-                                              shortcut="Ctrl+Enter", icon=":material/done_all:")
+                                              shortcut="Ctrl+Enter", icon=":material/done_all:",
+                                              key=f"approve-{revision}")
 
     if writable:
         with st.expander(ui.t("review.reject")):

@@ -119,7 +119,8 @@ def show_document(document_id: int, name: str) -> None:
             data = svc.review.image_bytes(document_id, image.id, aligned=True)
             if data:
                 column.image(data, caption=ui.t(f"side.{image.detected_side or image.side}"), width="stretch")
-        st.dataframe(fields_frame(view), hide_index=True, width="stretch")
+        st.dataframe(fields_frame(view), hide_index=True, width="stretch",
+                     column_config={ui.t("col.confidence"): st.column_config.NumberColumn(format="percent")})
 
 
 def show_duplicates(view: DocumentView) -> None:
