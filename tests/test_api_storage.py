@@ -157,3 +157,20 @@ def test_the_server_migrates_a_new_database_at_start(server: LiveServer, databas
     from db.migrate import pending_changes
 
     assert pending_changes(server.settings.database_url) == []
+
+
+def test_the_extraction_start_is_recorded_so_the_task_reaper_can_tell_lost_from_running(
+        server: LiveServer, database: Database) -> None:
+    from db.task_queries import STARTED, never_started, stalled_extractions
+
+    response = seed_post(server, ONE, "file", files={"img": png()})
+    document_id = int(response.headers["X-Document-Id"])
+    with UnitOfWork(database, write=False) as uow:
+        actions = [(e.action, e.actor) for e in uow.audit.for_document(document_id)]
+        assert any(action == STARTED and actor.startswith("api:") for action, actor in actions)
+        from datetime import datetime, timedelta, timezone
+
+        later = datetime.now(timezone.utc) + timedelta(hours=1)
+        # Finished: neither a lost nor a never-started extraction, however late the reaper looks.
+        assert document_id not in [s.document_id for s in stalled_extractions(uow.session, later)]
+        assert document_id not in never_started(uow.session, later)

@@ -141,6 +141,14 @@ def _client_address(request: Request) -> str:
 
 
 async def handle(request: Request, names: tuple[str, ...]) -> JSONResponse:
+    try:
+        return await _handle(request, names)
+    finally:
+        # Uploads spooled to disk by the form parser are removed whatever happened.
+        await request.close()
+
+
+async def _handle(request: Request, names: tuple[str, ...]) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
     query = request.query_params
@@ -152,37 +160,30 @@ async def handle(request: Request, names: tuple[str, ...]) -> JSONResponse:
         # The server's setting is the default; a request can only opt out (review=false).
         enqueue = settings.api_enqueue_review and parse_flag(query.get("review"), True)
         request_input = await read_sources(request, format_type, names, body_cap=settings.api_body_cap)
+        await runtime.auth.consume(key, credentials)
     except SeedError as error:
         return error_json(error)
 
     try:
-        try:
-            await runtime.auth.consume(key, credentials)
-        except SeedError:
-            await request_input.close()
-            raise
-        try:
-            data = await _all_or_first_error(
-                materialise(source, fetch=runtime.fetch, max_bytes=settings.max_upload_bytes)
-                for source in request_input.sources
-            )
-            images = [RequestImage(d, s.filename) for d, s in zip(data, request_input.sources)]
-            detail = " | ".join(s.label for s in request_input.sources)
-            document_id = await run_in_threadpool(
-                lambda: runtime.recorder.submit(images, key_pk=key.pk, key_id=key.key_id,
-                                                source_detail=detail, enqueue_review=enqueue))
-        except SeedError:
-            # Refused before the engine: nothing was stored, and the request is not counted.
-            await runtime.auth.refund(key)
-            raise
-        finally:
-            await request_input.close()
+        data = await _all_or_first_error(
+            materialise(source, fetch=runtime.fetch, max_bytes=settings.max_upload_bytes)
+            for source in request_input.sources
+        )
+        images = [RequestImage(d, s.filename) for d, s in zip(data, request_input.sources)]
+        detail = " | ".join(s.label for s in request_input.sources)
+        document_id = await run_in_threadpool(
+            lambda: runtime.recorder.submit(images, key_pk=key.pk, key_id=key.key_id,
+                                            source_detail=detail, enqueue_review=enqueue))
     except SeedError as error:
+        # Refused before the engine: nothing was stored, and the request is not counted.
+        await runtime.auth.refund(key)
         return error_json(error)
 
     started = datetime.now(timezone.utc)
     try:
-        outcome = await runtime.pool.extract([image.data for image in images], thumb=thumb)
+        outcome = await runtime.pool.extract(
+            [image.data for image in images], thumb=thumb,
+            on_start=lambda: run_in_threadpool(runtime.recorder.started, document_id))
     except BaseException as exc:
         # No answer from the engine: the document must not stay in `extracting`, and the request
         # is not counted against the key.

@@ -81,13 +81,11 @@ class Source:
 
 @dataclass
 class RequestInput:
+    """The request's image sources. Uploads in them stay open until the request is closed
+    (`Request.close()` closes the parsed form)."""
+
     format_type: FormatType
     sources: list[Source]
-    form: Optional[FormData] = None  # to close, for uploads spooled to disk
-
-    async def close(self) -> None:
-        if self.form is not None:
-            await self.form.close()
 
 
 def _missing(name: str, names: Sequence[str], present: Callable[[str], bool]) -> SeedError:
@@ -159,7 +157,6 @@ async def read_sources(request: Request, format_type: FormatType, names: Sequenc
     if format_type == FormatType.URL:
         values: dict[str, Any] = {n: request.query_params.get(n) for n in names}
         present_elsewhere = lambda n: request.query_params.get(n) is not None  # noqa: E731
-        form = None
         if method == "POST" and not any(values.values()):
             # POST with format_type=url: the URLs may also come in a JSON or form body.
             if _is_form(media_type):
@@ -180,7 +177,7 @@ async def read_sources(request: Request, format_type: FormatType, names: Sequenc
             if url is None:
                 raise _missing(name, names, present_elsewhere)
             sources.append(Source(name=name, url=url.strip()))
-        return RequestInput(format_type, sources, form)
+        return RequestInput(format_type, sources)
 
     if format_type == FormatType.FILE:
         if media_type != "multipart/form-data":
@@ -192,18 +189,15 @@ async def read_sources(request: Request, format_type: FormatType, names: Sequenc
         for name in names:
             value = form.get(name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                await form.close()
                 raise _missing(name, names, lambda n: form.get(n) is not None)
             if not isinstance(value, UploadFile):
-                await form.close()
                 raise SeedError(ErrorCode.BAD_FORMAT_TYPE,
                                 f"{name} is a text field: with format_type=file send it as a file part")
             sources.append(Source(name=name, upload=value))
-        return RequestInput(format_type, sources, form)
+        return RequestInput(format_type, sources)
 
     # base64: a JSON object as in the seed, or form text fields.
-    form = None
-    if media_type == "multipart/form-data" or media_type == "application/x-www-form-urlencoded":
+    if _is_form(media_type):
         form = await _form(request, max_part_size=body_cap)
         lookup: Callable[[str], Any] = form.get
     elif media_type in ("", "application/json", "text/plain") or media_type.endswith("+json"):
@@ -214,18 +208,11 @@ async def read_sources(request: Request, format_type: FormatType, names: Sequenc
                         f"format_type=base64 needs a JSON body like {{\"{names[0]}\": \"...\"}}, not {media_type}")
     sources = []
     for name in names:
-        try:
-            text = _text_value(name, lookup(name))
-        except SeedError:
-            if form is not None:
-                await form.close()
-            raise
+        text = _text_value(name, lookup(name))
         if text is None:
-            if form is not None:
-                await form.close()
             raise _missing(name, names, lambda n: lookup(n) is not None)
         sources.append(Source(name=name, text=text))
-    return RequestInput(format_type, sources, form)
+    return RequestInput(format_type, sources)
 
 
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(;[\w.+-]+=[\w.+-]+)*;base64,", re.IGNORECASE)

@@ -8,10 +8,13 @@ the review queue unless the server or the request opted out.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional, Sequence
 
+from db.session import UnitOfWork
+from db.task_queries import STARTED
 from services.bootstrap import Services
 from services.intake import SIDE_ANY, Checker, ImageInput, Submission
 from services.results import ExtractionOutcome
@@ -49,6 +52,15 @@ class RequestRecorder:
             backend=self.backend[:16],
             actor=f"api:{key_id}"[:64],
         ))
+
+    def started(self, document_id: int) -> None:
+        """Note that the extraction began, as the task workers do: a document left `extracting`
+        by a server that died mid-extraction is then picked up by the task reaper after
+        TASK_STALL_SECONDS, and one in flight here (at most API_EXTRACT_TIMEOUT) never is."""
+        with UnitOfWork(self.services.database) as uow:
+            uow.audit.record(actor=f"api:{os.getpid()}", action=STARTED, document_id=document_id,
+                             detail=self.backend)
+            uow.commit()
 
     def record(self, document_id: int, outcome: ExtractionOutcome, started_at: datetime) -> bool:
         return self.services.intake.record_outcome(

@@ -19,7 +19,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Optional, Sequence
+from typing import Any, Awaitable, Callable, Optional, Sequence
 
 from services.backends.base import Extractor
 from services.config import Settings
@@ -165,9 +165,12 @@ class WorkerPool:
         log.info("%d extraction worker(s) (%s) ready in %.1f s", self.size, self.extractor_name,
                  time.monotonic() - started)
 
-    async def extract(self, images: Sequence[bytes], *, thumb: bool) -> ExtractionOutcome:
+    async def extract(self, images: Sequence[bytes], *, thumb: bool,
+                      on_start: Optional[Callable[[], Awaitable[Any]]] = None) -> ExtractionOutcome:
         """Run one extraction in a free worker. Over the time limit, or if the worker dies, the
-        answer is a code 3 outcome (the image could not be read) and the worker is replaced."""
+        answer is a code 3 outcome (the image could not be read) and the worker is replaced.
+
+        `on_start` runs once a worker is free, just before the images are handed to it."""
         if self._closing:
             raise PoolError("the server is shutting down")
         if not self._workers and not self._replacing:
@@ -176,6 +179,12 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         healthy = False
         try:
+            if on_start is not None:
+                try:
+                    await on_start()
+                except BaseException:
+                    healthy = True  # the worker was not used
+                    raise
             await loop.run_in_executor(self._io, worker.conn.send, (list(images), thumb))
             ready = await loop.run_in_executor(self._io, worker.conn.poll, self.task_timeout)
             if not ready:
