@@ -9,6 +9,7 @@ the next action.
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import pandas as pd
@@ -241,7 +242,8 @@ def crop(document_id: int, image_side: str, box: tuple[int, int, int, int], _car
 
 
 def badge(f: FieldView) -> None:
-    confidence = "" if f.confidence is None else f" {f.confidence:.0%}"
+    # Rounded down: 99.96 % under a 99.99 % threshold must not read "100 %".
+    confidence = "" if f.confidence is None else f" {math.floor(f.confidence * 100 + 1e-9)}%"
     if f.flag == FLAG_FAILED:
         st.badge(ui.t("flag.failed") + confidence, color="red", icon=":material/error:")
         st.text(f.check_reason)

@@ -34,6 +34,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 README_SHOTS = REPO_ROOT / "docs" / "screenshots"
 PASSWORD = "e2e password 123"
+STRICT_FIELDS = ("name", "address", "brand", "model", "color")
 
 
 def free_port() -> int:
@@ -85,7 +86,14 @@ def running_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     database = Database(env["DATABASE_URL"])
     users = UserService(database)
     users.create("rita", PASSWORD, Role.REVIEWER)
-    users.create("lena", PASSWORD, Role.LEAD)
+    lena = users.create("lena", PASSWORD, Role.LEAD)
+    # A strict lead: the text fields are highlighted unless the engine is all but certain, so the
+    # test has a low-confidence field to correct however well the engine reads this card.
+    from services.review import ThresholdService
+
+    strict = ThresholdService(database, 0.8)
+    for name in STRICT_FIELDS:
+        strict.set(lena, name, 0.9999)
     database.dispose()
 
     port = free_port()
@@ -196,8 +204,9 @@ def test_upload_review_correct_approve_and_export_in_a_real_browser(running_app:
         colour = row.evaluate("el => getComputedStyle(el).borderLeftColor")
         assert colour == "rgb(234, 140, 0)", colour
         expect(row.get_by_text("Low confidence")).to_be_visible()
-        if README_SHOTS.exists() and os.environ.get("SAVE_README_SCREENSHOTS") == "1":
-            page.screenshot(path=str(README_SHOTS / "review-1.png"), full_page=False)
+        readme = README_SHOTS.exists() and os.environ.get("SAVE_README_SCREENSHOTS") == "1"
+        if readme:
+            page.screenshot(path=str(README_SHOTS / "review-1.png"))
         box.fill(corrected)
         box.press("Enter")
         # Enter moved the cursor to the next field that needs a look.
@@ -206,7 +215,10 @@ def test_upload_review_correct_approve_and_export_in_a_real_browser(running_app:
             return !!(el && el.closest('div[class*="st-key-flag-"]'));
         }""")
         assert moved, "Enter did not move to the next flagged field"
+        row.scroll_into_view_if_needed()
         shot("field-corrected")
+        if readme:
+            page.screenshot(path=str(README_SHOTS / "review-2.png"))
 
         # 5. Approve with the keyboard; a failing check asks for an override reason first.
         page.keyboard.press("Control+Enter")
@@ -218,8 +230,6 @@ def test_upload_review_correct_approve_and_export_in_a_real_browser(running_app:
             page.get_by_role("textbox", name="Override reason").fill("Checked against the card by the e2e test")
             page.get_by_role("button", name="Approve (Ctrl+Enter)").click()
             expect(approved).to_be_visible()
-        if README_SHOTS.exists() and os.environ.get("SAVE_README_SCREENSHOTS") == "1":
-            pass
         shot("approved")
 
         # 6. A lead exports CSV and finds the corrected value.
