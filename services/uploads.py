@@ -74,6 +74,10 @@ class BatchLimits:
     max_total_bytes: int
 
 
+def readable_size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
 def side_of(filename: str) -> tuple[str, str]:
     """(pair key, side) from a file name; side is `any` when the name does not say."""
     stem = PurePosixPath(filename).stem
@@ -103,7 +107,7 @@ class _Budget:
         self.bytes += n
         if self.bytes > self.limits.max_total_bytes:
             raise SeedError(ErrorCode.BAD_IMAGE,
-                            f"the batch unpacks to more than {self.limits.max_total_bytes // (1024 * 1024)} MB")
+                            f"the batch unpacks to more than {readable_size(self.limits.max_total_bytes)}")
 
 
 def _member_loader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> Loader:
@@ -114,7 +118,7 @@ def _member_loader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Bud
             # inflate more than that.
             data = member.read(cap + 1)
         if len(data) > cap:
-            raise SeedError(ErrorCode.BAD_IMAGE, f"the file is larger than {cap // (1024 * 1024)} MB")
+            raise SeedError(ErrorCode.BAD_IMAGE, f"the file is larger than {readable_size(cap)}")
         budget.take_bytes(len(data))
         return data
 
@@ -151,7 +155,7 @@ def _zip_members(file: UploadedFile, budget: _Budget, plan: BatchPlan) -> list[t
             continue
         if info.file_size > budget.limits.max_file_bytes:
             plan.refused.append(Refusal(label, f"the file is larger than "
-                                               f"{budget.limits.max_file_bytes // (1024 * 1024)} MB"))
+                                               f"{readable_size(budget.limits.max_file_bytes)}"))
             continue
         if not budget.take_file():
             plan.refused.append(Refusal(label, f"the batch has more than {budget.limits.max_files} files"))
