@@ -16,6 +16,7 @@ from db.models import Role
 from services import i18n
 from services.bootstrap import Services
 from services.config import Settings
+from services.review_session import DATABASE_DOWN
 from services.users import Principal
 
 PRINCIPAL = "principal"
@@ -42,7 +43,12 @@ def current_user() -> Optional[Principal]:
     principal: Optional[Principal] = st.session_state.get(PRINCIPAL)
     if principal is None:
         return None
-    fresh = services().users.get(principal.id)
+    try:
+        fresh = services().users.get(principal.id)
+    except DATABASE_DOWN:
+        # Keep the session (and whatever the reviewer typed) through an outage; the pages say
+        # the database is away where they need it.
+        return principal
     if fresh is None:
         st.session_state.pop(PRINCIPAL, None)
         return None

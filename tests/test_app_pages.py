@@ -476,3 +476,33 @@ def test_an_admin_chooses_the_backend_for_new_uploads(svc: Services) -> None:
     at.get("form_submit_button")[0].click()
     at.run()
     assert AppSettingsService(svc.database, svc.settings).ocr_backend() == "server"
+
+
+def test_while_the_database_is_away_the_review_screen_keeps_the_session_and_the_edits(
+        svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    document_id = extracted_document(svc.database, confidences={"plate": 0.31})
+    at = open_next(app(user(svc, Role.REVIEWER), "queue"))
+    down = OperationalError("SELECT", {}, Exception("could not connect to server"))
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise down
+
+    real_save, real_view, real_get = svc.review.save, svc.review.view, svc.users.get
+    monkeypatch.setattr(svc.review, "save", fail)
+    field_input(at, "color").input("Xanh")
+    button(at, "review.save").click()
+    at.run()
+    # Now every read fails too: the user stays signed in and the kept edit is listed.
+    monkeypatch.setattr(svc.review, "view", fail)
+    monkeypatch.setattr(svc.users, "get", fail)
+    at.run()
+    assert not at.exception
+    assert vi("review.db_down") in [e.value for e in at.error]
+    assert "Xanh" in at.dataframe[-1].value.to_string()
+    monkeypatch.setattr(svc.review, "save", real_save)
+    monkeypatch.setattr(svc.review, "view", real_view)
+    monkeypatch.setattr(svc.users, "get", real_get)
+    button(at, "review.retry").click()
+    at.run()
+    assert svc.review.view(document_id).field("back", "color").current == "Xanh"
+    assert "principal" in at.session_state
