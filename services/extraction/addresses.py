@@ -144,42 +144,77 @@ def match_address(text: str) -> AddressMatch:
                         score=score)
 
 
+UNIT_TYPE_WORDS = ("Thành phố", "Thị trấn", "Thị xã", "Phường", "Quận", "Huyện", "Tỉnh", "Xã")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _cased(official: str, printed: str) -> str:
+    """The official word written the way the printed one is (capitals or not)."""
+    if len(printed) > 1 and printed.isupper():
+        return official.upper()
+    if printed[:1].isupper():
+        return official[:1].upper() + official[1:]
+    return official.lower() if printed.islower() else official
+
+
+def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: Sequence[str] = ()
+            ) -> tuple[str, list[str]]:
+    """Give words of `text` the spelling of `names` where they match loosely (tone marks, one
+    letter), leaving punctuation, abbreviations and case as printed. Each name respells its
+    best-matching place only (the rightmost on a tie: unit names run from ward to province);
+    names in `exact_only` must match without diacritics exactly."""
+    tokens = list(_LETTERS.finditer(text))
+    replacements: dict[int, str] = {}
+    changes: list[str] = []
+    for name in list(names) + list(exact_only):
+        parts = name.split()
+        size = len(parts)
+        target = fold(name)
+        loose = name not in exact_only and len(target) >= 5
+        best: Optional[tuple[float, int]] = None
+        for start in range(0, len(tokens) - size + 1):
+            if any(i in replacements for i in range(start, start + size)):
+                continue
+            key = fold(" ".join(t.group(0) for t in tokens[start:start + size]))
+            score = 100.0 if key == target else (fuzz.ratio(key, target) if loose else 0.0)
+            if score >= cutoff and (best is None or score >= best[0]):
+                best = (score, start)
+        if best is None:
+            continue
+        start = best[1]
+        span = tokens[start:start + size]
+        printed = " ".join(t.group(0) for t in span)
+        spelled = [_cased(part, token.group(0)) for part, token in zip(parts, span)]
+        for offset, (token, new) in enumerate(zip(span, spelled)):
+            if new != token.group(0):
+                replacements[start + offset] = new
+        if printed != " ".join(spelled):
+            changes.append(f"{printed} -> {' '.join(spelled)}")
+    if not replacements:
+        return text, []
+    out, last = [], 0
+    for index, token in enumerate(tokens):
+        if index in replacements:
+            out.append(text[last:token.start()])
+            out.append(replacements[index])
+            last = token.end()
+    out.append(text[last:])
+    return "".join(out), changes
+
+
 def repair_unit_names(text: str, match: AddressMatch) -> tuple[str, list[str]]:
     """Put the official spelling of matched unit names into the printed address, keeping how
-    it was printed otherwise (abbreviations, order). Returns the text and what changed."""
+    it was printed otherwise (abbreviations, order, case). Returns the text and what changed."""
     if not match.province_code:
         return text, []
     names = [units.province(match.province_code).short_name]
+    names += list(units.PROVINCE_ALIASES.get(match.province_code, ()))
     if match.district_code:
         names.append(units.district(match.district_code).short_name)
     if match.ward_code:
         names.append(units.ward(match.ward_code).short_name)
-    changes: list[str] = []
-    segments = re.split(r"([,;])", text)
-    for i, segment in enumerate(segments):
-        if segment in (",", ";"):
-            continue
-        words = segment.split()
-        for name in names:
-            size = len(name.split())
-            for start in range(0, max(0, len(words) - size) + 1):
-                span = " ".join(words[start:start + size])
-                if span == name or not span:
-                    continue
-                if fold(span) == fold(name) or (fuzz.ratio(fold(span), fold(name)) >= 80 and len(fold(name)) >= 5):
-                    # Keep punctuation glued to the span's ends ("Hạ." stays with its dot).
-                    lead = re.match(r"^\W*", span).group(0)
-                    trail = re.search(r"\W*$", span).group(0)
-                    core = span[len(lead):len(span) - len(trail)] if trail else span[len(lead):]
-                    if fold(core) != fold(name) and fuzz.ratio(fold(core), fold(name)) < 80:
-                        continue
-                    replacement = lead + name + trail
-                    if replacement != span:
-                        changes.append(f"{span} -> {replacement}")
-                        words[start:start + size] = replacement.split()
-        leading = segment[: len(segment) - len(segment.lstrip())]
-        segments[i] = leading + " ".join(words) if words else segment
-    return "".join(segments), changes
+    # Unit type words are a closed vocabulary too, but short: only their tone marks are fixed.
+    return respell(text, names, exact_only=UNIT_TYPE_WORDS)
 
 
 def match_issuer(text: str) -> Optional[tuple[str, float]]:

@@ -92,6 +92,44 @@ def _edge_proposals(gray: np.ndarray) -> list[tuple[np.ndarray, str]]:
     return proposals
 
 
+def _grabcut_mask(rgb: np.ndarray) -> Optional[np.ndarray]:
+    """The card as the foreground of a graph cut started from the middle of the picture. It
+    learns the background's colours from the frame's edges, which copes with busy backgrounds
+    (text, patterns) where straight-line detection is lost."""
+    h, w = rgb.shape[:2]
+    scale = 256 / max(h, w)
+    small = cv2.resize(rgb, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    mask = np.zeros((sh, sw), np.uint8)
+    rect = (int(sw * 0.03), int(sh * 0.03), int(sw * 0.94), int(sh * 0.94))
+    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, rect, background, foreground, 3,
+                    cv2.GC_INIT_WITH_RECT)
+    except cv2.error:
+        return None
+    card = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(card)
+    if count <= 1:
+        return None
+    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return cv2.resize((labels == label).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _mask_quad(mask: np.ndarray) -> Optional[np.ndarray]:
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    return _polygon_to_quad(max(contours, key=cv2.contourArea))
+
+
+def _iou(quad: np.ndarray, mask: np.ndarray) -> float:
+    drawn = np.zeros_like(mask)
+    cv2.fillConvexPoly(drawn, np.rint(quad).astype(np.int32), 1)
+    union = np.count_nonzero(drawn | mask)
+    return np.count_nonzero(drawn & mask) / union if union else 0.0
+
+
 def _colour_proposals(rgb: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """Grow the region whose colour matches the middle of the picture (where the card is)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (7, 7), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -123,30 +161,507 @@ def _colour_proposals(rgb: np.ndarray) -> list[tuple[np.ndarray, str]]:
     return proposals
 
 
-def _score(quad: np.ndarray, gray: np.ndarray, edges: np.ndarray) -> float:
+def _edges(gray: np.ndarray) -> list[np.ndarray]:
+    """Canny edge maps at thresholds taken from this picture's own gradients: strong for a card
+    on a dark table, weak for the faint edge of a pale card on a pale, busy background."""
+    enhanced = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    blurred = cv2.GaussianBlur(enhanced, (5, 5), 0)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.abs(gx) + np.abs(gy)
+    maps = []
+    for percentile in (90, 70):
+        high = max(12.0, float(np.percentile(magnitude, percentile)))
+        maps.append(cv2.Canny(blurred, high / 2.5, high))
+    return maps
+
+
+def _line_proposals(gray: np.ndarray, edge_maps: list[np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    """Quadrilaterals made of two long near-horizontal and two long near-vertical lines: the
+    card's edges are the longest unbroken straight lines in most photos, even on a busy
+    background (rows of dashes or text break into short pieces, which are left out)."""
     h, w = gray.shape[:2]
+    found = [cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=40, minLineLength=int(0.15 * min(h, w)),
+                             maxLineGap=3) for edges in edge_maps]
+    found = [f for f in found if f is not None]
+    if not found:
+        return []
+    segments = np.concatenate(found)
+    lines: list[list[float]] = []  # angle (rad, in [-pi/2, pi/2)), rho, longest piece
+    for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        angle = float(np.arctan2(y2 - y1, x2 - x1))
+        if angle >= np.pi / 2:
+            angle -= np.pi
+        elif angle < -np.pi / 2:
+            angle += np.pi
+        normal = angle + np.pi / 2
+        rho = float(x1 * np.cos(normal) + y1 * np.sin(normal))
+        for line in lines:  # the same line found twice: keep its longest piece
+            if abs(line[0] - angle) < np.radians(2) and abs(line[1] - rho) < 4:
+                if length > line[2]:
+                    line[:] = [angle, rho, length]
+                break
+        else:
+            lines.append([angle, rho, length])
+    horizontal = sorted((l for l in lines if abs(l[0]) < np.pi / 4), key=lambda l: -l[2])[:10]
+    vertical = sorted((l for l in lines if abs(l[0]) >= np.pi / 4), key=lambda l: -l[2])[:10]
+    ranked: list[tuple[float, np.ndarray]] = []
+    for i, top in enumerate(horizontal):
+        for bottom in horizontal[i + 1:]:
+            if abs(top[1] - bottom[1]) < 0.2 * h or abs(top[0] - bottom[0]) > np.radians(20):
+                continue
+            for j, left in enumerate(vertical):
+                for right in vertical[j + 1:]:
+                    if abs(left[1] - right[1]) < 0.2 * w or abs(left[0] - right[0]) > np.radians(20):
+                        continue
+                    corners = [_intersect(a, b) for a, b in ((top, left), (top, right), (bottom, right), (bottom, left))]
+                    if any(c is None for c in corners):
+                        continue
+                    quad = order_corners(np.array(corners))
+                    margin = 0.25
+                    if (quad[:, 0] < -margin * w).any() or (quad[:, 0] > (1 + margin) * w).any() or \
+                            (quad[:, 1] < -margin * h).any() or (quad[:, 1] > (1 + margin) * h).any():
+                        continue
+                    ranked.append((top[2] + bottom[2] + left[2] + right[2], quad))
+    ranked.sort(key=lambda item: -item[0])
+    return [(quad, "lines") for _length, quad in ranked[:150]]
+
+
+def _intersect(a: list[float], b: list[float]) -> Optional[np.ndarray]:
+    na, nb = a[0] + np.pi / 2, b[0] + np.pi / 2
+    matrix = np.array([[np.cos(na), np.sin(na)], [np.cos(nb), np.sin(nb)]])
+    if abs(np.linalg.det(matrix)) < 1e-6:
+        return None
+    return np.linalg.solve(matrix, np.array([a[1], b[1]]))
+
+
+@dataclass
+class _Frame:
+    """The downscaled picture and its gradients, shared by the scoring of every proposal."""
+
+    lab: np.ndarray
+    magnitude: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+    strong: float
+
+
+def _frame(rgb_small: np.ndarray) -> _Frame:
+    gray = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.GaussianBlur(gray, (3, 3), 0)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)
+    lab = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return _Frame(lab, magnitude, gx, gy, float(np.percentile(magnitude, 90)) + 1.0)
+
+
+_T = np.linspace(0.08, 0.92, 36)
+
+
+def _edge_metrics(a: np.ndarray, b: np.ndarray, inward: np.ndarray, frame: _Frame
+                  ) -> Optional[tuple[float, float]]:
+    """(support, contrast) of the straight edge a-b: the share of its points lying on a strong
+    gradient across it, and the colour difference between just inside and just outside.
+    None when too little of it lies inside the picture (a cut-off part neither helps nor hurts)."""
+    h, w = frame.magnitude.shape[:2]
+    points = a + (b - a) * _T[:, None]
+    xs, ys = np.rint(points[:, 0]).astype(int), np.rint(points[:, 1]).astype(int)
+    keep = (xs >= 2) & (xs < w - 2) & (ys >= 2) & (ys < h - 2)
+    if keep.sum() < 6:
+        return None
+    xs, ys = xs[keep], ys[keep]
+    best_strength = np.zeros(len(xs))
+    best_across = np.zeros(len(xs))
+    for dy in (-2, -1, 0, 1, 2):
+        for dx in (-2, -1, 0, 1, 2):
+            gx = frame.gx[ys + dy, xs + dx]
+            gy = frame.gy[ys + dy, xs + dx]
+            strength = np.hypot(gx, gy)
+            better = strength > best_strength
+            best_strength = np.where(better, strength, best_strength)
+            best_across = np.where(better, np.abs(gx * inward[0] + gy * inward[1]) / (strength + 1e-6), best_across)
+    support = float(((best_strength > 0.5 * frame.strong) & (best_across > 0.8)).mean())
+    inside = np.rint(points[keep] + inward * 5).astype(int)
+    outside = np.rint(points[keep] - inward * 5).astype(int)
+    ok = (inside[:, 0] >= 0) & (inside[:, 0] < w) & (inside[:, 1] >= 0) & (inside[:, 1] < h) & \
+         (outside[:, 0] >= 0) & (outside[:, 0] < w) & (outside[:, 1] >= 0) & (outside[:, 1] < h)
+    contrast = 0.0
+    if ok.any():
+        diff = frame.lab[inside[ok, 1], inside[ok, 0]] - frame.lab[outside[ok, 1], outside[ok, 0]]
+        contrast = float(np.median(np.linalg.norm(diff, axis=1)))
+    return support, contrast
+
+
+def _inward(quad: np.ndarray, i: int) -> np.ndarray:
+    a, b = quad[i], quad[(i + 1) % 4]
+    direction = (b - a) / (np.linalg.norm(b - a) + 1e-6)
+    normal = np.array([-direction[1], direction[0]])
+    if np.dot(quad.mean(axis=0) - (a + b) / 2, normal) < 0:
+        normal = -normal
+    return normal
+
+
+def _score(quad: np.ndarray, frame: _Frame) -> float:
+    """How card-like a quadrilateral is: its outline runs along edges of the picture with a
+    change of colour across it, it is large, convex, and shaped like a card."""
+    h, w = frame.magnitude.shape[:2]
     area = abs(cv2.contourArea(quad.astype(np.float32)))
     fraction = area / float(h * w)
-    if fraction < 0.12:
+    if fraction < 0.1 or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
         return 0.0
     aspect = _aspect(quad)
-    if aspect < 1.05 or aspect > 2.4:
+    if aspect < 1.1 or aspect > 2.3:
         return 0.0
-    aspect_score = 1.0 if ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1] else 0.5
-    # Edge support: how much of the outline runs along an edge in the picture. Parts outside
-    # the frame (a cut-off corner) neither help nor hurt.
-    support, counted = 0, 0
+    aspect_score = 1.0 if ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1] else 0.6
+    metrics = [m for i in range(4) if (m := _edge_metrics(quad[i], quad[(i + 1) % 4], _inward(quad, i), frame))]
+    if len(metrics) < 2:
+        return 0.0
+    supports = [m[0] for m in metrics]
+    contrasts = [min(1.0, m[1] / 12.0) for m in metrics]
+    # Every edge of a card shows: the weakest edge counts as much as the average one.
+    support = 0.5 * float(np.mean(supports)) + 0.5 * float(np.min(supports))
+    contrast = 0.5 * float(np.mean(contrasts)) + 0.5 * float(np.min(contrasts))
+    return 0.4 * support + 0.3 * contrast + 0.2 * min(1.0, fraction / 0.6) + 0.1 * aspect_score
+
+
+def refine(quad: np.ndarray, frame: _Frame) -> np.ndarray:
+    """Move each edge outwards to the card's own edge when the chosen outline is a frame
+    printed inside the card: the outermost parallel line, close by, that still shows a strong
+    colour change across it."""
+    size = max(_quad_size(quad))
+    lines = []
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
-        for t in np.linspace(0.05, 0.95, 40):
-            x, y = (a + (b - a) * t).astype(int)
-            if 0 <= x < w and 0 <= y < h:
-                counted += 1
-                support += int(edges[max(0, y - 3):y + 4, max(0, x - 3):x + 4].any())
-    support_score = support / counted if counted else 0.0
-    inside = np.clip(quad, [0, 0], [w - 1, h - 1])
-    convex = cv2.isContourConvex(inside.astype(np.int32).reshape(-1, 1, 2))
-    return (0.45 * support_score + 0.35 * min(1.0, fraction / 0.5) + 0.2 * aspect_score) * (1.0 if convex else 0.6)
+        inward = _inward(quad, i)
+        found = []
+        for d in range(-2, int(0.04 * size) + 1):
+            metrics = _edge_metrics(a - inward * d, b - inward * d, inward, frame)
+            if metrics is not None:
+                found.append((d, metrics[0], metrics[1]))
+        if not found:
+            lines.append((a, b))
+            continue
+        strongest = max(c for _d, _s, c in found)
+        outer = [d for d, support, contrast in found if contrast >= 0.6 * strongest and support >= 0.35]
+        d = max(outer) if outer else 0
+        lines.append((a - inward * d, b - inward * d))
+    corners = []
+    for i in range(4):
+        (a1, b1), (a2, b2) = lines[i - 1], lines[i]
+        corner = _line_intersection(a1, b1, a2, b2)
+        corners.append(corner if corner is not None else quad[i])
+    refined = order_corners(np.array(corners))
+    return refined if abs(cv2.contourArea(refined)) >= abs(cv2.contourArea(quad.astype(np.float32))) else quad
+
+
+def _line_intersection(a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray) -> Optional[np.ndarray]:
+    d1, d2 = b1 - a1, b2 - a2
+    matrix = np.array([[d1[0], -d2[0]], [d1[1], -d2[1]]])
+    if abs(np.linalg.det(matrix)) < 1e-9:
+        return None
+    t, _u = np.linalg.solve(matrix, a2 - a1)
+    return a1 + d1 * t
+
+
+def _edges(gray: np.ndarray) -> list[np.ndarray]:
+    """Canny edge maps at thresholds taken from this picture's own gradients: strong for a card
+    on a dark table, weak for the faint edge of a pale card on a pale, busy background."""
+    enhanced = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    blurred = cv2.GaussianBlur(enhanced, (5, 5), 0)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.abs(gx) + np.abs(gy)
+    maps = []
+    for percentile in (90, 70):
+        high = max(12.0, float(np.percentile(magnitude, percentile)))
+        maps.append(cv2.Canny(blurred, high / 2.5, high))
+    return maps
+
+
+def _line_proposals(gray: np.ndarray, edge_maps: list[np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    """Quadrilaterals made of two long near-horizontal and two long near-vertical lines: the
+    card's edges are the longest unbroken straight lines in most photos, even on a busy
+    background (rows of dashes or text break into short pieces, which are left out)."""
+    h, w = gray.shape[:2]
+    found = [cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=40, minLineLength=int(0.15 * min(h, w)),
+                             maxLineGap=3) for edges in edge_maps]
+    found = [f for f in found if f is not None]
+    if not found:
+        return []
+    segments = np.concatenate(found)
+    lines: list[list[float]] = []  # angle (rad, in [-pi/2, pi/2)), rho, longest piece
+    for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        angle = float(np.arctan2(y2 - y1, x2 - x1))
+        if angle >= np.pi / 2:
+            angle -= np.pi
+        elif angle < -np.pi / 2:
+            angle += np.pi
+        normal = angle + np.pi / 2
+        rho = float(x1 * np.cos(normal) + y1 * np.sin(normal))
+        for line in lines:  # the same line found twice: keep its longest piece
+            if abs(line[0] - angle) < np.radians(2) and abs(line[1] - rho) < 4:
+                if length > line[2]:
+                    line[:] = [angle, rho, length]
+                break
+        else:
+            lines.append([angle, rho, length])
+    horizontal = sorted((l for l in lines if abs(l[0]) < np.pi / 4), key=lambda l: -l[2])[:10]
+    vertical = sorted((l for l in lines if abs(l[0]) >= np.pi / 4), key=lambda l: -l[2])[:10]
+    ranked: list[tuple[float, np.ndarray]] = []
+    for i, top in enumerate(horizontal):
+        for bottom in horizontal[i + 1:]:
+            if abs(top[1] - bottom[1]) < 0.2 * h or abs(top[0] - bottom[0]) > np.radians(20):
+                continue
+            for j, left in enumerate(vertical):
+                for right in vertical[j + 1:]:
+                    if abs(left[1] - right[1]) < 0.2 * w or abs(left[0] - right[0]) > np.radians(20):
+                        continue
+                    corners = [_intersect(a, b) for a, b in ((top, left), (top, right), (bottom, right), (bottom, left))]
+                    if any(c is None for c in corners):
+                        continue
+                    quad = order_corners(np.array(corners))
+                    margin = 0.25
+                    if (quad[:, 0] < -margin * w).any() or (quad[:, 0] > (1 + margin) * w).any() or \
+                            (quad[:, 1] < -margin * h).any() or (quad[:, 1] > (1 + margin) * h).any():
+                        continue
+                    ranked.append((top[2] + bottom[2] + left[2] + right[2], quad))
+    ranked.sort(key=lambda item: -item[0])
+    return [(quad, "lines") for _length, quad in ranked[:150]]
+
+
+def _intersect(a: list[float], b: list[float]) -> Optional[np.ndarray]:
+    na, nb = a[0] + np.pi / 2, b[0] + np.pi / 2
+    matrix = np.array([[np.cos(na), np.sin(na)], [np.cos(nb), np.sin(nb)]])
+    if abs(np.linalg.det(matrix)) < 1e-6:
+        return None
+    return np.linalg.solve(matrix, np.array([a[1], b[1]]))
+
+
+@dataclass
+class _Frame:
+    """The downscaled picture and its gradients, shared by the scoring of every proposal."""
+
+    lab: np.ndarray
+    magnitude: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+    strong: float
+
+
+def _frame(rgb_small: np.ndarray) -> _Frame:
+    gray = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.GaussianBlur(gray, (3, 3), 0)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)
+    lab = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return _Frame(lab, magnitude, gx, gy, float(np.percentile(magnitude, 90)) + 1.0)
+
+
+_T = np.linspace(0.08, 0.92, 36)
+
+
+def _score(quad: np.ndarray, frame: _Frame) -> float:
+    """How card-like a quadrilateral is: its outline runs along edges of the picture with a
+    change of colour across it, it is large, convex, and shaped like a card."""
+    h, w = frame.magnitude.shape[:2]
+    area = abs(cv2.contourArea(quad.astype(np.float32)))
+    fraction = area / float(h * w)
+    if fraction < 0.1 or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+        return 0.0
+    aspect = _aspect(quad)
+    if aspect < 1.1 or aspect > 2.3:
+        return 0.0
+    aspect_score = 1.0 if ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1] else 0.6
+    centre = quad.mean(axis=0)
+    supports, contrasts = [], []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        direction = (b - a) / (np.linalg.norm(b - a) + 1e-6)
+        normal = np.array([-direction[1], direction[0]])
+        if np.dot(centre - (a + b) / 2, normal) < 0:
+            normal = -normal  # pointing inwards
+        points = a + (b - a) * _T[:, None]
+        xs, ys = np.rint(points[:, 0]).astype(int), np.rint(points[:, 1]).astype(int)
+        # Parts outside the frame (a cut-off corner) neither help nor hurt.
+        keep = (xs >= 2) & (xs < w - 2) & (ys >= 2) & (ys < h - 2)
+        if keep.sum() < 6:
+            continue
+        xs, ys = xs[keep], ys[keep]
+        best_strength = np.zeros(len(xs))
+        best_across = np.zeros(len(xs))
+        for dy in (-2, -1, 0, 1, 2):
+            for dx in (-2, -1, 0, 1, 2):
+                gx = frame.gx[ys + dy, xs + dx]
+                gy = frame.gy[ys + dy, xs + dx]
+                strength = np.hypot(gx, gy)
+                better = strength > best_strength
+                best_strength = np.where(better, strength, best_strength)
+                best_across = np.where(better, np.abs(gx * normal[0] + gy * normal[1]) / (strength + 1e-6),
+                                       best_across)
+        supports.append(float(((best_strength > 0.5 * frame.strong) & (best_across > 0.8)).mean()))
+        inside = np.rint(points[keep] + normal * 5).astype(int)
+        outside = np.rint(points[keep] - normal * 5).astype(int)
+        ok = (inside[:, 0] >= 0) & (inside[:, 0] < w) & (inside[:, 1] >= 0) & (inside[:, 1] < h) & \
+             (outside[:, 0] >= 0) & (outside[:, 0] < w) & (outside[:, 1] >= 0) & (outside[:, 1] < h)
+        if ok.any():
+            diff = frame.lab[inside[ok, 1], inside[ok, 0]] - frame.lab[outside[ok, 1], outside[ok, 0]]
+            contrasts.append(float(np.median(np.linalg.norm(diff, axis=1))))
+    if len(supports) < 2:
+        return 0.0
+    # Every edge of a card shows: the weakest edge counts as much as the average one.
+    support = 0.5 * float(np.mean(supports)) + 0.5 * float(np.min(supports))
+    normalised = [min(1.0, c / 12.0) for c in contrasts] or [0.0]
+    contrast = 0.5 * float(np.mean(normalised)) + 0.5 * float(np.min(normalised))
+    return 0.4 * support + 0.3 * contrast + 0.2 * min(1.0, fraction / 0.6) + 0.1 * aspect_score
+
+
+def _edges(gray: np.ndarray) -> list[np.ndarray]:
+    """Canny edge maps at thresholds taken from this picture's own gradients: strong for a card
+    on a dark table, weak for the faint edge of a pale card on a pale, busy background."""
+    enhanced = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    blurred = cv2.GaussianBlur(enhanced, (5, 5), 0)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.abs(gx) + np.abs(gy)
+    maps = []
+    for percentile in (90, 70):
+        high = max(12.0, float(np.percentile(magnitude, percentile)))
+        maps.append(cv2.Canny(blurred, high / 2.5, high))
+    return maps
+
+
+def _line_proposals(gray: np.ndarray, edge_maps: list[np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    """Quadrilaterals made of two long near-horizontal and two long near-vertical lines: the
+    card's edges are the longest unbroken straight lines in most photos, even on a busy
+    background (rows of dashes or text break into short pieces, which are left out)."""
+    h, w = gray.shape[:2]
+    found = [cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=40, minLineLength=int(0.15 * min(h, w)),
+                             maxLineGap=3) for edges in edge_maps]
+    found = [f for f in found if f is not None]
+    if not found:
+        return []
+    segments = np.concatenate(found)
+    lines: list[list[float]] = []  # angle (rad, in [-pi/2, pi/2)), rho, longest piece
+    for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        angle = float(np.arctan2(y2 - y1, x2 - x1))
+        if angle >= np.pi / 2:
+            angle -= np.pi
+        elif angle < -np.pi / 2:
+            angle += np.pi
+        normal = angle + np.pi / 2
+        rho = float(x1 * np.cos(normal) + y1 * np.sin(normal))
+        for line in lines:  # the same line found twice: keep its longest piece
+            if abs(line[0] - angle) < np.radians(2) and abs(line[1] - rho) < 4:
+                if length > line[2]:
+                    line[:] = [angle, rho, length]
+                break
+        else:
+            lines.append([angle, rho, length])
+    horizontal = sorted((l for l in lines if abs(l[0]) < np.pi / 4), key=lambda l: -l[2])[:10]
+    vertical = sorted((l for l in lines if abs(l[0]) >= np.pi / 4), key=lambda l: -l[2])[:10]
+    ranked: list[tuple[float, np.ndarray]] = []
+    for i, top in enumerate(horizontal):
+        for bottom in horizontal[i + 1:]:
+            if abs(top[1] - bottom[1]) < 0.2 * h or abs(top[0] - bottom[0]) > np.radians(20):
+                continue
+            for j, left in enumerate(vertical):
+                for right in vertical[j + 1:]:
+                    if abs(left[1] - right[1]) < 0.2 * w or abs(left[0] - right[0]) > np.radians(20):
+                        continue
+                    corners = [_intersect(a, b) for a, b in ((top, left), (top, right), (bottom, right), (bottom, left))]
+                    if any(c is None for c in corners):
+                        continue
+                    quad = order_corners(np.array(corners))
+                    margin = 0.25
+                    if (quad[:, 0] < -margin * w).any() or (quad[:, 0] > (1 + margin) * w).any() or \
+                            (quad[:, 1] < -margin * h).any() or (quad[:, 1] > (1 + margin) * h).any():
+                        continue
+                    ranked.append((top[2] + bottom[2] + left[2] + right[2], quad))
+    ranked.sort(key=lambda item: -item[0])
+    return [(quad, "lines") for _length, quad in ranked[:150]]
+
+
+def _intersect(a: list[float], b: list[float]) -> Optional[np.ndarray]:
+    na, nb = a[0] + np.pi / 2, b[0] + np.pi / 2
+    matrix = np.array([[np.cos(na), np.sin(na)], [np.cos(nb), np.sin(nb)]])
+    if abs(np.linalg.det(matrix)) < 1e-6:
+        return None
+    return np.linalg.solve(matrix, np.array([a[1], b[1]]))
+
+
+@dataclass
+class _Frame:
+    """The downscaled picture and its gradients, shared by the scoring of every proposal."""
+
+    lab: np.ndarray
+    magnitude: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+    strong: float
+
+
+def _frame(rgb_small: np.ndarray) -> _Frame:
+    gray = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.GaussianBlur(gray, (3, 3), 0)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)
+    lab = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return _Frame(lab, magnitude, gx, gy, float(np.percentile(magnitude, 90)) + 1.0)
+
+
+def _score(quad: np.ndarray, frame: _Frame) -> float:
+    """How card-like a quadrilateral is: its outline runs along edges of the picture with a
+    change of colour across it, it is large, convex, and shaped like a card."""
+    h, w = frame.magnitude.shape[:2]
+    area = abs(cv2.contourArea(quad.astype(np.float32)))
+    fraction = area / float(h * w)
+    if fraction < 0.1 or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+        return 0.0
+    aspect = _aspect(quad)
+    if aspect < 1.1 or aspect > 2.3:
+        return 0.0
+    aspect_score = 1.0 if ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1] else 0.6
+    supports, contrasts = [], []
+    centre = quad.mean(axis=0)
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        direction = (b - a) / (np.linalg.norm(b - a) + 1e-6)
+        normal = np.array([-direction[1], direction[0]])
+        if np.dot(centre - (a + b) / 2, normal) < 0:
+            normal = -normal  # pointing inwards
+        hits, counted, diffs = 0, 0, []
+        for t in np.linspace(0.08, 0.92, 36):
+            p = a + (b - a) * t
+            x, y = int(round(p[0])), int(round(p[1]))
+            if not (2 <= x < w - 2 and 2 <= y < h - 2):
+                continue  # outside the frame: a cut-off part neither helps nor hurts
+            counted += 1
+            window = frame.magnitude[y - 2:y + 3, x - 2:x + 3]
+            iy, ix = np.unravel_index(int(np.argmax(window)), window.shape)
+            gx, gy = frame.gx[y - 2 + iy, x - 2 + ix], frame.gy[y - 2 + iy, x - 2 + ix]
+            strength = float(np.hypot(gx, gy))
+            across = abs(gx * normal[0] + gy * normal[1]) / (strength + 1e-6)
+            if strength > 0.5 * frame.strong and across > 0.8:
+                hits += 1
+            inside = (p + normal * 5).astype(int)
+            outside = (p - normal * 5).astype(int)
+            if 0 <= inside[0] < w and 0 <= inside[1] < h and 0 <= outside[0] < w and 0 <= outside[1] < h:
+                diffs.append(float(np.linalg.norm(frame.lab[inside[1], inside[0]] - frame.lab[outside[1], outside[0]])))
+        if counted >= 6:
+            supports.append(hits / counted)
+        if diffs:
+            contrasts.append(float(np.median(diffs)))
+    if len(supports) < 2:
+        return 0.0
+    support = 0.5 * float(np.mean(supports)) + 0.5 * float(np.min(supports))
+    contrast = min(1.0, (float(np.mean(contrasts)) if contrasts else 0.0) / 12.0)
+    return (0.45 * support + 0.2 * contrast + 0.25 * min(1.0, fraction / 0.6) + 0.1 * aspect_score)
 
 
 def find_card(rgb: np.ndarray) -> tuple[Optional[np.ndarray], str, float]:
@@ -155,14 +670,32 @@ def find_card(rgb: np.ndarray) -> tuple[Optional[np.ndarray], str, float]:
     scale = DETECT_SIDE / max(h, w)
     small = cv2.resize(rgb, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 30, 90)
-    proposals = _edge_proposals(gray) + _colour_proposals(small)
+    frame = _frame(small)
+    proposals = _line_proposals(gray, _edges(gray)) + _edge_proposals(gray) + _colour_proposals(small)
+    scored = [(quad, method, _score(quad, frame)) for quad, method in proposals]
+    scored = [item for item in scored if item[2] > 0]
+    top = max((item[2] for item in scored), default=0.0)
+    if top < 0.85:
+        # No clear outline: let a colour segmentation vote, and propose its own outline.
+        mask = _grabcut_mask(small)
+        if mask is not None:
+            quad = _mask_quad(mask)
+            if quad is not None:
+                scored.append((quad, "grabcut", _score(quad, frame)))
+            scored = [(q, m, 0.6 * sc + 0.4 * _iou(q, mask)) for q, m, sc in scored if sc > 0]
     best: tuple[Optional[np.ndarray], str, float] = (None, "whole", 0.0)
-    for quad, method in proposals:
-        score = _score(quad, gray, edges)
-        if score > best[2]:
-            best = (quad, method, score)
-    if best[0] is None or best[2] < 0.45:
+    if scored:
+        best = max(scored, key=lambda item: item[2])
+    if best[0] is None or best[2] < 0.5:
+        return None, "whole", best[2]
+    refined = refine(best[0], frame)
+    refined_score = _score(refined, frame)
+    if refined_score >= best[2] - 0.02:
+        best = (refined, best[1], max(best[2], refined_score))
+    sh, sw = gray.shape[:2]
+    whole = np.array([[0, 0], [sw - 1, 0], [sw - 1, sh - 1], [0, sh - 1]], dtype=np.float32)
+    # A quadrilateral that is the frame itself says nothing: treat it as "no card found".
+    if np.abs(best[0] - whole).max() < 0.02 * max(sh, sw):
         return None, "whole", best[2]
     return best[0] / scale, best[1], best[2]
 

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from services.evaluation.canonical import clean_text, parse_date
 from services.extraction import addresses
 from services.extraction.vietnamese import fold, invalid_syllables
-from services.reference import plate_codes, vehicles
+from services.reference import admin_units as units, plate_codes, vehicles
 
 TODAY_YEAR = date.today().year
 EARLIEST_YEAR = 1950
@@ -164,7 +164,7 @@ def normalize_date(raw: str) -> Normalized:
     if fixed != text:
         notes.append("letters in a date read as digits")
     fixed = re.sub(r"(\d)\s*[,\\|]\s*(\d)", r"\1/\2", fixed)
-    parsed = parse_date(fixed)
+    parsed = parse_date(fixed) or _date_from_groups(fixed)
     result = Normalized(value=text, notes=notes, corrections=len(notes))
     if parsed is None:
         return result.fail("not a date")
@@ -172,6 +172,17 @@ def normalize_date(raw: str) -> Normalized:
     if not EARLIEST_YEAR <= parsed.year <= TODAY_YEAR + 1:
         return result.fail(f"year {parsed.year} out of range")
     return result
+
+
+def _date_from_groups(text: str) -> Optional[date]:
+    """`ngày 27 tháng 08 năm 2009` with the words garbled: the last day, month and year numbers."""
+    groups = re.findall(r"\d+", text)
+    if len(groups) < 3 or len(groups[-1]) != 4 or not all(1 <= len(g) <= 2 for g in groups[-3:-1]):
+        return None
+    try:
+        return date(int(groups[-1]), int(groups[-2]), int(groups[-3]))
+    except ValueError:
+        return None
 
 
 _NUMBER = re.compile(r"\d[\d.,]*")
@@ -266,6 +277,11 @@ def normalize_address(raw: str) -> Normalized:
     return result
 
 
+# Words of issuing units (police departments), spelled right; matched without diacritics.
+_ISSUER_WORDS = ("Cảnh sát giao thông", "Công an", "Phòng", "Đội", "Cục", "CSGT", "Tỉnh", "Thành phố", "Quận",
+                 "Huyện", "Thị xã")
+
+
 def normalize_issuer(raw: str) -> Normalized:
     """The registering unit as printed; its province gives `issued_at_code`."""
     text = clean_text(raw).strip(" ,.;:")
@@ -277,8 +293,20 @@ def normalize_issuer(raw: str) -> Normalized:
     code, score = hit
     result.match_score = score
     result.derived = {"issued_at_code": code}
-    if "cong an" not in fold(text) and "csgt" not in fold(text) and "canh sat" not in fold(text):
+    province = units.province(code)
+    names = [province.short_name, *units.PROVINCE_ALIASES.get(code, ())]
+    repaired, changes = addresses.respell(text, names, exact_only=_ISSUER_WORDS)
+    if changes:
+        result.value = repaired
+        result.notes.append("spelled as official: " + "; ".join(changes))
+        result.corrections += len(changes)
+    folded = fold(result.value)
+    if "cong an" not in folded and "csgt" not in folded and "canh sat" not in folded:
         result.fail("an issuing unit names the police (Công an, CSGT)")
+    bad = invalid_syllables(result.value, ignore=frozenset({"csgt", "tp", "pc", "q", "h", "tx"}))
+    bad = [w for w in bad if w.lower() not in addresses.unit_name_syllables()]
+    if bad:
+        result.fail("not Vietnamese syllables: " + " ".join(bad))
     return result
 
 

@@ -1,0 +1,178 @@
+"""The printed labels of a certificate and how to find them in OCR output.
+
+Labels are matched on folded text (no diacritics, lower case), so a label read without its tone
+marks, or with one letter wrong, is still found. Each label is known by its Vietnamese words and
+by the English gloss printed after it; either one is enough. Labels that introduce no field of
+ours (horsepower, size...) are still found: they end the value before them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional, Sequence
+
+from rapidfuzz import fuzz
+
+from services.extraction.vietnamese import fold
+
+
+@dataclass(frozen=True)
+class Label:
+    key: str  # a seed field name, or a name for a label that only ends values
+    variants: tuple[str, ...]  # folded phrases
+    field: Optional[str] = None  # the seed field whose value follows
+    short_ok: bool = False  # short variants only count in their row's context (the load row)
+
+
+LABELS: tuple[Label, ...] = (
+    Label("name", ("ten chu xe", "ho ten chu xe", "ho va ten chu xe", "chu xe", "chu so huu", "owner s full name",
+                   "owner full name", "owners full name", "owner s name", "full name", "owner"), "name"),
+    Label("address", ("dia chi", "dia chi thuong tru", "noi thuong tru", "address"), "address"),
+    Label("engine", ("so may", "so dong co", "engine n", "engine no", "engine number", "engine n o"), "engine"),
+    Label("chassis", ("so khung", "chassis n", "chassis no", "chassis number", "frame no"), "chassis"),
+    Label("brand", ("nhan hieu", "nhan hieu xe", "brand", "hieu xe", "mark"), "brand"),
+    Label("model", ("so loai", "model code", "model"), "model"),
+    Label("type", ("loai xe", "type"), "type"),
+    Label("color", ("mau son", "mau xe", "color", "colour"), "color"),
+    Label("capacity", ("dung tich", "dung tich xi lanh", "capacity", "cylinder capacity"), "capacity"),
+    Label("year_of_manufacture", ("nam san xuat", "nam sx", "year of manufacture", "year of manuf",
+                                  "manufacture year"), "year_of_manufacture"),
+    Label("engine_name", ("ten dong co", "nhan hieu dong co", "b of e", "b o e")),
+    Label("horsepower", ("cong suat", "horsepower", "horse power")),
+    Label("empty_weight", ("tu trong", "empty weight", "khoi luong ban than")),
+    Label("dimensions", ("kich thuoc bao", "kich thuoc")),
+    Label("length", ("dai", "length"), short_ok=True),
+    Label("width", ("rong", "width"), short_ok=True),
+    Label("height", ("cao", "height"), short_ok=True),
+    Label("load", ("tai trong", "tai trong cho phep")),
+    Label("sit", ("so cho ngoi", "cho ngoi", "sit", "seats", "so cho"), "sit"),
+    Label("stand", ("dung", "stand", "cho dung"), "stand", short_ok=True),
+    Label("lie", ("nam", "lie", "cho nam"), "lie", short_ok=True),
+    Label("pay_load", ("hang hoa", "hang hoa kg", "goods", "tai trong hang hoa"), "pay_load"),
+    Label("valid_until", ("dang ky xe co gia tri den ngay", "co gia tri den ngay", "co gia tri den",
+                          "gia tri den ngay", "valid until")),
+    Label("plate", ("bien so dang ky", "bien so", "n plate", "no plate", "plate n", "plate no",
+                    "number plate", "bien kiem soat"), "plate"),
+    Label("first_issue_date", ("dang ky lan dau ngay", "dang ky lan dau", "ngay dang ky lan dau",
+                               "date of first registration", "first registration"), "first_issue_date"),
+    Label("id_card", ("so cmnd ho chieu", "so cmnd", "so cccd", "so cccd cmnd", "ho chieu", "so dinh danh",
+                      "so dinh danh ca nhan", "id card no", "id card passport n", "passport")),
+    Label("origin", ("nguon goc", "nguon goc xe", "origin")),
+    Label("issuer", ("co quan dang ky", "noi dang ky", "don vi dang ky", "co quan cap", "registered by",
+                     "registered at", "registration office", "issued by"), "issued_at"),
+)
+BY_KEY = {label.key: label for label in LABELS}
+LOAD_ROW_KEYS = ("sit", "stand", "lie", "pay_load", "load")
+SIZE_ROW_KEYS = ("dimensions", "length", "width", "height")
+
+
+@dataclass
+class LabelHit:
+    label: Label
+    start: int  # first word index in the row
+    end: int  # one past the last word of the label, its English gloss and colon
+    score: float  # 0..1
+
+    @property
+    def key(self) -> str:
+        return self.label.key
+
+
+def _clean(word: str) -> str:
+    return re.sub(r"[^0-9a-z]+", " ", fold(word)).strip()
+
+
+@lru_cache(maxsize=1)
+def _variants() -> list[tuple[Label, str, int]]:
+    out = []
+    for label in LABELS:
+        for variant in label.variants:
+            out.append((label, variant, len(variant.split())))
+    return out
+
+
+def _similar(text: str, variant: str) -> float:
+    if text == variant:
+        return 1.0
+    if len(variant) < 6:
+        return 0.0  # short words must match exactly
+    return fuzz.ratio(text, variant) / 100.0
+
+
+def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool = False) -> list[LabelHit]:
+    """Labels in one row of words, left to right, not overlapping."""
+    folded = [_clean(w) for w in words]
+    has_digit = [bool(re.search(r"\d", w)) for w in words]
+    candidates: list[tuple[float, int, LabelHit]] = []
+    for start in range(len(words)):
+        if not folded[start] or has_digit[start]:
+            continue
+        for label, variant, size in _variants():
+            if label.short_ok and not ((load_row and label.key in LOAD_ROW_KEYS)
+                                       or (size_row and label.key in SIZE_ROW_KEYS)):
+                continue
+            # Compare windows of about the variant's size (OCR merges and splits words); the
+            # best window wins, and a window of the variant's own size wins a tie.
+            best: Optional[tuple[float, int]] = None
+            for width in (size, size + 1, size - 1):
+                if width < 1 or start + width > len(words) or any(has_digit[start:start + width]):
+                    continue
+                text = " ".join(w for w in folded[start:start + width] if w)
+                score = _similar(text, variant) - 0.03 * abs(width - size)
+                threshold = 0.82 if len(variant) >= 10 else 0.86
+                if score >= threshold and (best is None or score > best[0]):
+                    best = (score, width)
+            if best is not None:
+                hit = LabelHit(label, start, start + best[1], min(1.0, best[0]))
+                candidates.append((best[0], len(variant), hit))
+    chosen: list[LabelHit] = []
+    # Longer and better matches first; then keep those that do not overlap a chosen one.
+    # Best matches first, the longer label on a tie ("số khung" over "số"); then keep those that
+    # do not overlap one already chosen.
+    for _score, _length, hit in sorted(candidates, key=lambda c: (-round(c[0], 2), -c[1], c[2].start)):
+        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+            chosen.append(hit)
+    chosen.sort(key=lambda h: h.start)
+    # One field, one label: a gloss next to its Vietnamese label is the same label.
+    merged: list[LabelHit] = []
+    for hit in chosen:
+        if merged and merged[-1].key == hit.key and hit.start - merged[-1].end <= 2:
+            merged[-1] = LabelHit(hit.label, merged[-1].start, hit.end, max(hit.score, merged[-1].score))
+        else:
+            merged.append(hit)
+    for hit in merged:
+        hit.end = _skip_gloss(words, hit.end)
+    return merged
+
+
+def _skip_gloss(words: Sequence[str], index: int) -> int:
+    """Move past an English gloss in brackets and the colon after a label."""
+    if index < len(words) and words[index].startswith(("(", "[", "{")):
+        depth_end = index
+        for j in range(index, min(len(words), index + 6)):
+            if re.search(r"[)\]}]", words[j]):
+                depth_end = j + 1
+                break
+        else:
+            depth_end = index
+        index = depth_end if depth_end > index else index
+    while index < len(words) and re.fullmatch(r"[:;.\-–_)\]]+", words[index]):
+        index += 1
+    return index
+
+
+def strip_label_punctuation(text: str) -> str:
+    """What is left of a value once the label's colon or bracket residue is removed."""
+    return re.sub(r"^[\s:;.\-–_)\]|]+", "", text).strip()
+
+
+def is_load_row(words: Sequence[str]) -> bool:
+    text = " ".join(_clean(w) for w in words)
+    return any(key in text for key in ("tai trong", "cho ngoi", " sit", "hang hoa", "goods", "stand"))
+
+
+def is_size_row(words: Sequence[str]) -> bool:
+    text = " ".join(_clean(w) for w in words)
+    return "kich thuoc" in text or "length" in text or "width" in text
