@@ -1,0 +1,1 @@
+"""Reference extractors the engine is compared with."""

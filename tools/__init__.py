@@ -1,0 +1,1 @@
+"""Developer tools: the synthetic-certificate generator (`python -m tools.synth`)."""
