@@ -103,6 +103,9 @@ def _grabcut_mask(rgb: np.ndarray) -> Optional[np.ndarray]:
     mask = np.zeros((sh, sw), np.uint8)
     rect = (int(sw * 0.03), int(sh * 0.03), int(sw * 0.94), int(sh * 0.94))
     background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut seeds its colour models from OpenCV's global random state: fix it, so the same
+    # picture always gives the same outline whatever was read before.
+    cv2.setRNGSeed(12345)
     try:
         cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, rect, background, foreground, 3,
                     cv2.GC_INIT_WITH_RECT)

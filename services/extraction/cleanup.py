@@ -108,11 +108,10 @@ def _leader_dots(ink: np.ndarray, height: float) -> np.ndarray:
         slope, intercept = np.polyfit(xs, ys, 1) if len(chain) >= 2 else (0.0, float(ys[0]))
         step = float(np.median(np.diff(np.sort(xs))))
         cx, cy = dot_x, dot_y
-        on_line = np.abs(cy - (slope * cx + intercept)) <= max(1.5, 0.12 * height)
+        on_line = np.abs(cy - (slope * cx + intercept)) <= max(2.5, 0.2 * height)
         within = (cx >= xs.min() - 1.5 * step) & (cx <= xs.max() + 1.5 * step)
-        for index in dots[on_line & within]:
-            if not _is_colon(index, stats, labels, small, height):
-                erase_ids.append(int(index))
+        members = set(chain) | set(int(i) for i in dots[on_line & within])
+        erase_ids.extend(i for i in members if not _is_colon(i, stats, labels, dotlike, height))
     mask = np.zeros(count, bool)
     mask[erase_ids] = True
     return np.where(mask[labels], 255, 0).astype(np.uint8)

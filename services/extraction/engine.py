@@ -20,12 +20,14 @@ from PIL import Image
 from services.evaluation.canonical import canonical
 from services.extraction import align, fields as locate
 from services.extraction.checks import plate_province_problem
+from services.extraction.cleanup import clean
 from services.extraction.confidence import ConfidenceModel, Evidence
 from services.extraction.image_input import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode
 from services.extraction.labels import BY_KEY
 from services.extraction.normalize import Normalized, normalize
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
-from services.extraction.prepare import crop, is_blank, ocr_gray
+from services.extraction.lines import find_segments
+from services.extraction.prepare import CROP_BORDER, crop, is_blank, ocr_gray
 from services.extraction.rows import Row, build_rows
 from services.results import ExtractionOutcome, FieldReading, SideReading
 from services.schema import BACK_FIELDS, FRONT_FIELDS, ErrorCode, SeedError, Side, VehicleKind
@@ -53,6 +55,7 @@ CAR_ONLY = ("pay_load", "year_of_manufacture", "lie", "sit", "stand")
 BACK_LABELS = ("engine", "chassis", "brand", "model", "color", "capacity", "first_issue_date", "valid_until",
                "engine_name", "horsepower", "type", "load", "sit")
 THUMB_QUALITY = 85
+LETTER_PIXELS = 30.0  # letter height Tesseract reads best at
 
 
 @dataclass
@@ -124,6 +127,12 @@ class Engine:
         return outcome
 
     def read_side(self, data: bytes, *, expected_side: Optional[Side] = None, thumb: bool = True) -> SideReading:
+        return self.read_side_with_evidence(data, expected_side=expected_side, thumb=thumb)[0]
+
+    def read_side_with_evidence(self, data: bytes, *, expected_side: Optional[Side] = None, thumb: bool = True
+                                ) -> tuple[SideReading, dict[str, Evidence]]:
+        """The side's reading, and the evidence behind each field's confidence (for calibrating
+        the confidence model and for tests). Raises `SeedError` for unusable input."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         rgb, _meta = decode(data, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
@@ -161,7 +170,7 @@ class Engine:
         self._derive(reading, reads)
         if thumb:
             reading.aligned_jpeg = _jpeg(page.rgb)
-        return reading
+        return reading, {name: read.evidence for name, read in reads.items()}
 
     # --- stages -----------------------------------------------------------------------------------
     def _align(self, rgb: np.ndarray) -> tuple[np.ndarray, align.Alignment]:
@@ -196,10 +205,50 @@ class Engine:
         return best
 
     def _page(self, card: np.ndarray, rotation: int) -> PageRead:
-        gray = ocr_gray(card)
-        lines = self._reader().read(gray, psm=PSM.SPARSE_TEXT)
+        gray = clean(ocr_gray(card))
+        lines: list[OcrLine] = []
+        for segment in find_segments(gray):
+            lines.extend(self._read_box(gray, segment.box, letter_height=segment.height))
         rows = build_rows(lines)
         return PageRead(rgb=card, gray=gray, rows=rows, labelled=locate.label_rows(rows), rotation=rotation)
+
+    def _read_box(self, gray: np.ndarray, box: tuple[int, int, int, int], *, letter_height: float,
+                  whitelist: str = "") -> list[OcrLine]:
+        """Read one line of text in `box`, scaled so its letters are about 30 px tall; boxes of
+        the words come back in card coordinates.
+
+        Tesseract's single-line mode now and then returns nothing for a line mixing two sizes
+        of type (a small label, a large plate): then the line is tried at its own size, and
+        raw, without Tesseract's line analysis; the fullest reading wins."""
+        expected = box[2] / max(1.0, 0.9 * letter_height)  # about how many characters fit
+        best: list[OcrLine] = []
+        best_score = -1.0
+        attempts = (
+            (min(3.0, max(0.6, LETTER_PIXELS / max(1.0, letter_height))), PSM.SINGLE_LINE),
+            (1.0, PSM.SINGLE_LINE),
+            (min(3.0, max(0.6, LETTER_PIXELS / max(1.0, letter_height))), PSM.RAW_LINE),
+        )
+        for scale, psm in attempts:
+            lines = self._read_scaled(gray, box, scale, psm, whitelist)
+            chars = sum(len(w.text) for line in lines for w in line.words)
+            score = sum(w.conf * len(w.text) for line in lines for w in line.words)
+            if score > best_score:
+                best, best_score = lines, score
+            if chars >= 0.35 * expected:
+                break
+        return best
+
+    def _read_scaled(self, gray: np.ndarray, box: tuple[int, int, int, int], scale: float, psm: int,
+                     whitelist: str) -> list[OcrLine]:
+        piece, scale = crop(gray, box, scale=scale)
+        if piece.size == 0:
+            return []
+        lines = self._reader().read(piece, psm=psm, whitelist=whitelist)
+        for line in lines:
+            for word in line.words:
+                word.box = _to_card(word.box, box, scale)
+            line.box = _to_card(line.box, box, scale)
+        return lines
 
     def _reader(self) -> TesseractReader:
         return reader(self.config.tessdata_dir)
@@ -253,34 +302,61 @@ class Engine:
             if spec.derived:
                 continue
             item = located.get(spec.name)
-            reads[spec.name] = self._read_one(spec.name, item, page, context)
+            options: dict[str, object] = {}
+            if spec.name == "plate":
+                options["motorbike"] = {VehicleKind.MOTORBIKE: True, VehicleKind.CAR: False}.get(context.kind)
+            if spec.name == "model" and "brand" in reads:
+                options["brand"] = reads["brand"].value
+            reads[spec.name] = self._read_one(spec.name, item, page, context, options)
         self._cross_check(reads)
         return reads
 
-    def _read_one(self, name: str, item: Optional[locate.Located], page: PageRead, context: SideContext) -> FieldRead:
+    def _read_one(self, name: str, item: Optional[locate.Located], page: PageRead, context: SideContext,
+                  options: dict[str, object]) -> FieldRead:
         absent_expected = context.kind == VehicleKind.MOTORBIKE and name in CAR_ONLY
         if item is None:
             evidence = Evidence(empty=1.0, absent_expected=1.0 if absent_expected else 0.0,
                                 check_ok=1.0 if absent_expected else 0.0, align_score=context.align_score)
             return FieldRead(name, "", Normalized(value="", ok=absent_expected,
                                                   reason="" if absent_expected else "label not found"), evidence)
-        page_text = self._value_text(name, item.words)
-        reread_words = self._reread(name, item, page)
+        # Each row of the value is read again on its own; a wrapped value may have picked up a
+        # row that belongs to something else, so every prefix of the rows is a candidate.
+        reread_rows = [self._reread_region(name, region, page) for region in item.regions]
+        if not item.words:
+            # The page read saw nothing after the label: the region is a guess, and a second read
+            # of it is trusted only when confident (dots and stains read as "1" otherwise).
+            reread_rows = [[w for w in row if w.conf >= 0.75] for row in reread_rows]
+        page_rows = [[w for w in item.words if _inside(w, region)] for region in item.regions]
+        best: Optional[FieldRead] = None
+        for count in range(1, len(item.regions) + 1):
+            candidate = self._candidate(name, item, page_rows[:count], reread_rows[:count], context,
+                                        absent_expected, options)
+            if best is None or _better(name, candidate, best):
+                best = candidate
+        assert best is not None
+        return best
+
+    def _candidate(self, name: str, item: locate.Located, page_rows: list[list[OcrWord]],
+                   reread_rows: list[list[OcrWord]], context: SideContext, absent_expected: bool,
+                   options: dict[str, object]) -> FieldRead:
+        page_words = [w for row in page_rows for w in row]
+        reread_words = [w for row in reread_rows for w in row]
+        page_text = self._value_text(name, page_words)
         reread_text = self._value_text(name, reread_words)
-        motorbike = {VehicleKind.MOTORBIKE: True, VehicleKind.CAR: False}.get(context.kind)
-        options = {"motorbike": motorbike} if name == "plate" else {}
         first = normalize(name, page_text, **options) if page_text else None
         second = normalize(name, reread_text, **options) if reread_text else None
-        chosen, chosen_words = _choose(name, first, item.words, second, reread_words)
+        chosen, chosen_words = _choose(name, first, page_words, second, reread_words)
         agree = bool(first and second and canonical(name, first.value) == canonical(name, second.value))
-        words = chosen_words or item.words
+        words = chosen_words or page_words
         confs = [w.conf for w in words] or [0.0]
         chars = [c for w in words for c in w.chars]
         value = chosen.value if chosen else ""
-        normalized = chosen or Normalized(value="", ok=absent_expected,
-                                          reason="" if absent_expected else "nothing read")
-        if not value and not absent_expected and normalized.ok and name not in CAR_ONLY:
+        normalized = chosen or Normalized(value="", ok=absent_expected or name in CAR_ONLY,
+                                          reason="" if (absent_expected or name in CAR_ONLY) else "nothing read")
+        if not value and normalized.ok and not absent_expected and name not in CAR_ONLY and \
+                name not in ("capacity",):
             normalized.fail("nothing read")
+        rows = len(page_rows)
         evidence = Evidence(
             conf_mean=_weighted_conf(words),
             conf_min=min(confs),
@@ -294,35 +370,29 @@ class Engine:
             empty=0.0 if value else 1.0,
             absent_expected=1.0 if (absent_expected and not value) else 0.0,
             pattern=1.0 if item.how == "pattern" else 0.0,
-            rows=float(len(item.regions)),
+            rows=float(rows),
             align_score=context.align_score,
             length=len(value) / 20.0,
         )
-        return FieldRead(name, value, normalized, evidence, box=item.box)
+        regions = item.regions[:rows]
+        return FieldRead(name, value, normalized, evidence, box=_union_regions(regions))
 
-    def _reread(self, name: str, item: locate.Located, page: PageRead) -> list[OcrWord]:
-        """Read the value's region again, line by line, with settings for its type."""
-        words: list[OcrWord] = []
-        whitelist = WHITELISTS.get(name, "")
-        for region in item.regions:
-            piece, scale = crop(page.gray, region, target_height=48)
-            if piece.size == 0:
-                continue
-            lines: list[OcrLine] = self._reader().read(piece, psm=PSM.SINGLE_LINE, whitelist=whitelist)
-            for line in lines:
-                for word in line.words:
-                    x, y, w, h = word.box
-                    # Back to card coordinates: undo the border and the scaling.
-                    word.box = (int(region[0] + (x - 12) / scale), int(region[1] + (y - 12) / scale),
-                                int(w / scale), int(h / scale))
-                    words.append(word)
-        return words
+    def _reread_region(self, name: str, region: tuple[int, int, int, int], page: PageRead) -> list[OcrWord]:
+        """Read one row of a value again, on its own, with settings for the field's type."""
+        letter = max(8.0, region[3] / 1.9)
+        words = [w for line in self._read_box(page.gray, region, letter_height=letter,
+                                              whitelist=WHITELISTS.get(name, "")) for w in line.words]
+        return locate.value_words(words, int(letter))
 
     @staticmethod
     def _value_text(name: str, words: Sequence[OcrWord]) -> str:
         text = " ".join(w.text for w in words)
-        text = locate.strip_label_punctuation(text) if hasattr(locate, "strip_label_punctuation") else text
-        return text.strip()
+        # Leader dots left between the words of a value.
+        text = re.sub(r"\s*[.…·]{2,}\s*", " ", text)
+        text = locate.strip_label_punctuation(text).strip()
+        if name in ("engine", "chassis"):
+            text = _serial_core(text)
+        return text
 
     def _cross_check(self, reads: dict[str, FieldRead]) -> None:
         plate, issuer = reads.get("plate"), reads.get("issued_at")
@@ -361,6 +431,66 @@ class Engine:
         for name, value in derived.items():
             if name in {spec.name for spec in BACK_FIELDS}:
                 reading.fields[name] = FieldReading(name=name, value=value, confidence=None)
+
+
+def _to_card(inner: tuple[int, int, int, int], box: tuple[int, int, int, int], scale: float
+             ) -> tuple[int, int, int, int]:
+    """A box found in a scaled, bordered crop, back in card coordinates."""
+    x, y, w, h = inner
+    return (int(box[0] + (x - CROP_BORDER) / scale), int(box[1] + (y - CROP_BORDER) / scale),
+            max(1, int(w / scale)), max(1, int(h / scale)))
+
+
+def _serial_core(text: str) -> str:
+    """An engine or chassis number is one token (maybe with a dash): stray one- or two-letter
+    pieces read from a colon, a stain or the next column are dropped from its ends."""
+    tokens = re.sub(r"\s*-\s*", "-", text).split()
+    while len(tokens) > 1 and len(tokens[0]) <= 2 and sum(len(t) for t in tokens[1:]) >= 5:
+        tokens.pop(0)
+    while len(tokens) > 1 and len(tokens[-1]) <= 2 and sum(len(t) for t in tokens[:-1]) >= 5:
+        tokens.pop()
+    return "".join(tokens)
+
+
+def _inside(word: OcrWord, region: tuple[int, int, int, int]) -> bool:
+    cx = word.box[0] + word.box[2] / 2
+    cy = word.box[1] + word.box[3] / 2
+    return region[0] <= cx <= region[0] + region[2] and region[1] <= cy <= region[1] + region[3]
+
+
+def _union_regions(regions: Sequence[tuple[int, int, int, int]]) -> Optional[tuple[int, int, int, int]]:
+    if not regions:
+        return None
+    x1 = min(r[0] for r in regions)
+    y1 = min(r[1] for r in regions)
+    x2 = max(r[0] + r[2] for r in regions)
+    y2 = max(r[1] + r[3] for r in regions)
+    return x1, y1, x2 - x1, y2 - y1
+
+
+def _better(name: str, candidate: FieldRead, best: FieldRead) -> bool:
+    """Whether a reading with more rows beats the best so far. A wrapped value only takes in
+    another row when that makes it pass its checks or match the official lists better; an
+    address that is already complete (ward, district and province found) stops growing."""
+    a, b = candidate.normalized, best.normalized
+    if not candidate.value:
+        return False
+    if a.ok != b.ok:
+        return a.ok
+    score_a = a.match_score if a.match_score is not None else 0.0
+    score_b = b.match_score if b.match_score is not None else 0.0
+    if name == "address" and _names_province(candidate.value) and not _names_province(best.value):
+        # Addresses end with their province: a row that brings it belongs to the address.
+        return score_a >= score_b - 0.05
+    return score_a > score_b + 0.02
+
+
+def _names_province(address: str) -> bool:
+    from services.extraction.addresses import match_province
+
+    tail = re.split(r"[,;]", address)[-1]
+    hit = match_province(tail)
+    return hit is not None and hit[1] >= 0.85
 
 
 def _weighted_conf(words: Sequence[OcrWord]) -> float:

@@ -88,9 +88,7 @@ def locate_labelled(labelled: Sequence[RowLabels], card_width: int) -> dict[str,
             label_x0, label_x1 = _hit_x(row, hit)
             following = item.hits[position + 1] if position + 1 < len(item.hits) else None
             x_end = _hit_x(row, following)[0] if following else card_width
-            words = row.words[hit.end:following.start if following else len(row.words)]
-            words = [w for w in words if w.text.strip(":;.-_|…")]
-            words = _first_run(words, row.height)
+            words = value_words(row.words[hit.end:following.start if following else len(row.words)], row.height)
             pad = max(4, row.height // 3)
             located = Located(field=name, words=list(words), regions=[], label_score=hit.score,
                               label_box=(label_x0, row.top, label_x1 - label_x0, row.bottom - row.top))
@@ -121,21 +119,65 @@ def locate_labelled(labelled: Sequence[RowLabels], card_width: int) -> dict[str,
 
 def _value_below(labelled: Sequence[RowLabels], index: int, x0: int, x1: int
                  ) -> Optional[tuple[int, list[OcrWord]]]:
-    """The next row's words under a label, when they start near the label's left edge."""
-    if index + 1 >= len(labelled):
-        return None
+    """The words under a label, when they start near the label's left edge: in the next row,
+    or the one after if the next holds only a stain or the seal's scribble."""
     row = labelled[index].row
-    nxt = labelled[index + 1]
-    if nxt.row.top - row.bottom > 2.0 * row.height:
-        return None
-    tolerance = row.height * 2
-    words = _first_run(words_between(nxt.row, x0 - tolerance, x1), row.height)
-    if not words or words[0].box[0] > x0 + 10 * row.height:
-        return None
-    label_starts = [nxt.row.words[h.start].box[0] for h in nxt.hits]
-    if any(x0 - tolerance <= x < words[-1].x2 for x in label_starts):
-        return None
-    return index + 1, words
+    for offset in (1, 2):
+        if index + offset >= len(labelled):
+            return None
+        nxt = labelled[index + offset]
+        if nxt.row.top - row.bottom > 3.0 * row.height:
+            return None
+        tolerance = row.height * 2
+        words = _first_run(words_between(nxt.row, x0 - tolerance, x1), row.height)
+        label_starts = [nxt.row.words[h.start].box[0] for h in nxt.hits]
+        if words and any(x0 - tolerance <= x < words[-1].x2 for x in label_starts):
+            return None
+        if words and words[0].box[0] <= x0 + 10 * row.height and _weighted(words) >= 0.5:
+            return index + offset, words
+    return None
+
+
+def _weighted(words: Sequence[OcrWord]) -> float:
+    total = sum(len(w.text) for w in words) or 1
+    return sum(w.conf * len(w.text) for w in words) / total
+
+
+_LEADER = re.compile(r"[.…·,_\-]{3,}")
+
+
+def value_words(words: Sequence[OcrWord], height: int) -> list[OcrWord]:
+    """The words of a value: leader dots before it skipped; the value ends at a run of
+    leader dots after it, at a wide gap (another column), or where confident reading stops."""
+    words = list(words)
+    while words and not words[0].text.strip(":;.,-_|…·'\"`"):
+        words.pop(0)
+    out: list[OcrWord] = []
+    for word in words:
+        # A gap of several letters means another column (letters of a bold plate are wide).
+        if out and word.box[0] - out[-1].x2 > 2.5 * max(height, word.box[3], out[-1].box[3], 8):
+            break
+        # Leader dots left over (under a typed value) are dropped from the words they stick to.
+        leader = _LEADER.search(word.text)
+        if leader:
+            rest = _LEADER.sub("", word.text).strip()
+            if not rest:
+                continue
+            word = _cut(word, rest, from_end=leader.start() == 0)
+        out.append(word)
+    # Trailing words read with little confidence are usually stains, seal or watermark.
+    while len(out) > 1 and out[-1].conf < 0.45:
+        out.pop()
+    return out
+
+
+def _cut(word: OcrWord, text: str, *, from_end: bool = False) -> OcrWord:
+    """A word shortened to `text`, its box shrunk in proportion."""
+    share = len(text) / max(1, len(word.text))
+    x, y, w, h = word.box
+    new_w = max(1, int(w * share))
+    box = (x + w - new_w, y, new_w, h) if from_end else (x, y, new_w, h)
+    return OcrWord(text=text, conf=word.conf, box=box, chars=word.chars[-len(text):] if from_end else word.chars[:len(text)])
 
 
 def _first_run(words: Sequence[OcrWord], height: int) -> list[OcrWord]:
@@ -160,17 +202,25 @@ def _continue_rows(located: Located, labelled: Sequence[RowLabels], index: int, 
             return
         candidate = labelled[index + offset]
         gap = candidate.row.top - previous.bottom
-        if gap > 1.2 * previous.height:
+        if gap > 2.0 * previous.height:
             return
         tolerance = previous.height
         if any(x0 - tolerance <= candidate.row.words[h.start].box[0] < x1 for h in candidate.hits):
             return
         words = _first_run(words_between(candidate.row, x0 - tolerance, x1), previous.height)
-        if not words or _looks_like_gloss(words):
+        if not words or _looks_like_gloss(words) or _is_other_line(words):
             return
         located.words.extend(words)
         located.regions.append(_row_band(candidate.row, words[0].box[0], words[-1].x2, pad))
         previous = candidate.row
+
+
+def _is_other_line(words: Sequence[OcrWord]) -> bool:
+    """The date line and an issuing unit in capitals are never the rest of a wrapped value."""
+    folded = fold(" ".join(w.text for w in words))
+    return bool(re.search(r"\bngay\b.*\bthang\b|\bthang\b.*\bnam\b", folded)) or \
+        bool(re.search(r"\bcong an\b|\bcsgt\b|\bcanh sat\b", folded) and
+             " ".join(w.text for w in words).isupper())
 
 
 _GLOSS_WORDS = {"owner", "s", "full", "name", "address", "brand", "model", "code", "engine", "chassis", "type",
@@ -212,10 +262,13 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
             years = [j for j in range(m + 1, min(len(folded), m + 6)) if _is_word(folded[j], "nam")]
             if not years:
                 continue
-            # The day: the nearest word with a digit before "tháng".
+            # The day: the nearest word with a digit before "tháng"; under a seal it may be lost,
+            # then the line from "ngày" (or just before "tháng") is read again as a whole.
             day = next((j for j in range(m - 1, max(-1, m - 4), -1) if re.search(r"\d", row.words[j].text)), None)
             if day is None:
-                continue
+                day = next((j for j in range(m - 1, max(-1, m - 4), -1) if _is_word(folded[j], "ngay")), m - 1)
+                if day < 0:
+                    continue
             start = day
             if start > 0 and _is_word(folded[start - 1], "ngay"):
                 start -= 1
@@ -242,34 +295,37 @@ _NUMBER_LABEL = re.compile(r"^s[oố]\W*(?:\(?\s*n[o°º0]\W*\)?)?\W*$", re.IGNO
 
 
 def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
-    """`Số: 012345` (front): `Số`, maybe `(N°)`, a colon, then digits."""
+    """`Số: 012345` (front): `Số`, maybe `(N°)`, a colon, then digits (maybe in groups)."""
     for row in rows:
-        for i, word in enumerate(row.words):
-            text = word.text
-            glued = re.match(r"^s[oố]\W*(?:n[o°º]\W*)?[:.]\W*([0-9OIl]{4,}.*)$", text, re.IGNORECASE)
+        folded = [fold(w.text) for w in row.words]
+        for i, key in enumerate(folded):
+            glued = re.match(r"^\W*so\W*(?:\(?n[o°º0]?\)?)?\W*[:.]\W*([0-9oil]{2,}.*)$", key)
             if glued:
-                rest = [word] + row.words[i + 1:i + 3]
-                pad = max(4, row.height // 3)
-                return Located("id", rest, [_row_band(row, word.box[0], rest[-1].x2, pad)], how="pattern")
-            if not _NUMBER_LABEL.match(text):
+                digits = [row.words[i]] + _digit_words(row.words[i + 1:i + 3])
+            elif re.fullmatch(r"\W*so\W*(?:\(?n[o°º0]?\)?)?\W*[:.]?\W*", key):
+                j = i + 1
+                while j < len(row.words) and re.fullmatch(r"\W*\(?n[o°º0]?\.?\)?\W*|[:.]", folded[j]):
+                    j += 1
+                digits = _digit_words(row.words[j:j + 3])
+            else:
                 continue
-            j = i + 1
-            while j < len(row.words) and _NUMBER_LABEL.match(row.words[j].text) is None and \
-                    re.fullmatch(r"\W*\(?n[o°º0]\.?\)?\W*|[:.]", row.words[j].text, re.IGNORECASE):
-                j += 1
-            digits = []
-            for w in row.words[j:j + 3]:
-                if re.search(r"\d", w.text) and len(re.sub(r"\D", "", w.text)) >= 1:
-                    digits.append(w)
-                else:
-                    break
-            if digits and sum(len(re.sub(r"\D", "", w.text)) for w in digits) >= 4:
+            if sum(len(re.sub(r"\D", "", w.text)) for w in digits) >= 4:
                 pad = max(4, row.height // 3)
                 return Located("id", digits, [_row_band(row, digits[0].box[0], digits[-1].x2, pad)], how="pattern")
     return None
 
 
-_ISSUER_WORDS = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bphong\b.*\b(?:an|csgt)\b")
+def _digit_words(words: Sequence[OcrWord]) -> list[OcrWord]:
+    out = []
+    for word in words:
+        if len(re.sub(r"\D", "", word.text)) >= max(1, len(word.text) // 2):
+            out.append(word)
+        else:
+            break
+    return out
+
+
+_ISSUER_WORDS = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bphong\b|^\W*(?:c[o0]n\w*|ph[o0]n\w*)\b")
 
 
 def _runs(row: Row) -> list[list[OcrWord]]:
@@ -280,6 +336,12 @@ def _runs(row: Row) -> list[list[OcrWord]]:
         else:
             runs.append([word])
     return runs
+
+
+def _ends_short(text: str) -> bool:
+    """A unit cut before its place: "PHÒNG CẢNH SÁT GIAO" waits for "THÔNG CÔNG AN ...". """
+    last = fold(text).split()[-1:] or [""]
+    return last[0] in ("giao", "thong", "cong", "an", "tinh", "tp", "thanh", "pho", "phong", "csgt")
 
 
 def locate_issuer_caps(rows: Sequence[Row], card_height: int) -> Optional[Located]:
@@ -299,13 +361,18 @@ def locate_issuer_caps(rows: Sequence[Row], card_height: int) -> Optional[Locate
             pad = max(4, row.height // 3)
             located = Located("issued_at", list(words), [_row_band(row, words[0].box[0], words[-1].x2, pad)],
                               how="pattern", label_score=0.7)
-            if match_issuer(located.text) is None and index + 1 < len(rows):
-                nxt = rows[index + 1]
-                if nxt.top - row.bottom < 1.2 * row.height:
-                    more = words_between(nxt, words[0].box[0] - 3 * row.height, words[-1].x2 + 3 * row.height)
-                    if more and match_issuer(located.text + " " + " ".join(w.text for w in more)) is not None:
-                        located.words.extend(more)
-                        located.regions.append(_row_band(nxt, more[0].box[0], more[-1].x2, pad))
+            # A unit too long for one line goes on below it, centred under the first line.
+            for nxt in rows[index + 1:index + 4]:
+                if match_issuer(located.text) is not None and not _ends_short(located.text):
+                    break
+                if nxt.top - row.bottom > 2.5 * row.height:
+                    break
+                more = _first_run(words_between(nxt, words[0].box[0] - 3 * row.height,
+                                                words[-1].x2 + 3 * row.height), row.height)
+                if more and abs(more[0].box[3] - row.height) < 0.8 * row.height:
+                    located.words.extend(more)
+                    located.regions.append(_row_band(nxt, more[0].box[0], more[-1].x2, pad))
+                    break
             if match_issuer(located.text) is not None:
                 return located
     return None

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from services.evaluation.canonical import clean_text, parse_date
 from services.extraction import addresses
-from services.extraction.vietnamese import fold, invalid_syllables
+from services.extraction.vietnamese import fold, invalid_syllables, surname_spelling
 from services.reference import admin_units as units, plate_codes, vehicles
 
 TODAY_YEAR = date.today().year
@@ -190,10 +190,10 @@ _NUMBER = re.compile(r"\d[\d.,]*")
 
 def normalize_number(raw: str, *, low: float, high: float, digits_only: bool = False) -> Normalized:
     """A number as printed (`1.250`, `05`), without unit; checked against a plausible range."""
-    text = clean_text(raw)
+    text = clean_text(re.sub(r"\([^)]*\)?", " ", raw))
     notes: list[str] = []
-    if re.fullmatch(r"[.\-–_…\s]*", text):
-        return Normalized(value="")  # a row printed with dots for "none"
+    if not re.search(r"[0-9OoQDIl|]", text) or re.fullmatch(r"[.\-–_…\s]*", text):
+        return Normalized(value="")  # a row printed with dots, a dash or a bare unit for "none"
     fixed = _digits(text.replace(" ", ""), notes) if re.search(r"\d", text) else text
     match = _NUMBER.search(fixed)
     result = Normalized(value=text, notes=notes, corrections=len(notes))
@@ -221,7 +221,7 @@ def normalize_year(raw: str) -> Normalized:
 
 def normalize_digits(raw: str) -> Normalized:
     notes: list[str] = []
-    text = clean_text(raw).replace(" ", "")
+    text = clean_text(re.sub(r"\([^)]*\)?", " ", raw)).replace(" ", "")
     fixed = _digits(text, notes)
     value = re.sub(r"\D", "", fixed)
     result = Normalized(value=value, notes=notes, corrections=len(notes))
@@ -232,10 +232,19 @@ def normalize_digits(raw: str) -> Normalized:
 
 # --- text fields ---------------------------------------------------------------------------------
 def normalize_name(raw: str) -> Normalized:
-    text = clean_text(re.sub(r"[^\w\s]", " ", raw)).upper()
+    text = clean_text(re.sub(r"[^\w\s]", " ", raw.replace("_", " "))).upper()
     text = re.sub(r"\d", "", text).strip()
     result = Normalized(value=clean_text(text))
     words = result.value.split()
+    if words:
+        # The family name comes first; one that matches a known name but for its tone marks
+        # is respelled (ĐĂNG -> ĐẶNG), since such a misreading is far likelier than a rare name.
+        known = surname_spelling(words[0])
+        if known and known.upper() != words[0]:
+            result.notes.append(f"{words[0]} -> {known.upper()}")
+            result.corrections += 1
+            words[0] = known.upper()
+            result.value = " ".join(words)
     if len(words) < 2:
         return result.fail("a full name has at least two words")
     bad = invalid_syllables(result.value)
@@ -352,7 +361,8 @@ _COLOUR_WORDS.update({fold(w): w for w in ("lam", "lục", "dương", "đậm", 
 def normalize_colour(raw: str) -> Normalized:
     text = clean_text(re.sub(r"[^\w\s\-]", " ", raw)).strip()
     result = Normalized(value=text)
-    words = text.split()
+    # Stray marks read as one-letter words are not part of a colour.
+    words = [w for w in text.split() if len(w) > 1 or fold(w) in _COLOUR_WORDS]
     if not words:
         return result.fail("empty")
     fixed = []
@@ -378,13 +388,23 @@ def normalize_colour(raw: str) -> Normalized:
     return result
 
 
-def normalize_model(raw: str) -> Normalized:
+def normalize_model(raw: str, *, brand: str = "") -> Normalized:
+    """The model as printed; a near miss of a known model of the same make is respelled."""
     text = clean_text(raw).strip(" ,.;:")
     result = Normalized(value=text)
     if not text:
         return result.fail("empty")
     if len(text) > 40:
         return result.fail("too long for a model")
+    known = [m for kind in (vehicles.VehicleKind.CAR, vehicles.VehicleKind.MOTORBIKE)
+             for m in vehicles.models_of(brand, kind)] if brand else []
+    if known:
+        found = process.extractOne(text.upper(), known, scorer=fuzz.ratio)
+        if found and found[1] >= 80 and found[0] != text.upper() and text.isupper():
+            result.notes.append(f"{text} -> {found[0]}")
+            result.corrections += 1
+            result.value = found[0]
+        result.match_score = (found[1] / 100.0) if found else 0.0
     return result
 
 
@@ -415,6 +435,9 @@ NORMALISERS: dict[str, Callable[[str], Normalized]] = {
 
 
 def normalize(name: str, raw: str, **options: object) -> Normalized:
+    """Normalise a value of the named field. Options: `motorbike` (plates), `brand` (models)."""
     if name == "plate":
-        return normalize_plate(raw, **options)  # type: ignore[arg-type]
+        return normalize_plate(raw, motorbike=options.get("motorbike"))  # type: ignore[arg-type]
+    if name == "model":
+        return normalize_model(raw, brand=str(options.get("brand") or ""))
     return NORMALISERS.get(name, normalize_text)(raw)

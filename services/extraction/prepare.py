@@ -22,16 +22,21 @@ def ocr_gray(rgb: np.ndarray) -> np.ndarray:
     if high - low < 10:
         return flat
     stretched = np.clip((flat.astype(np.float32) - low) * (255.0 / (high - low)), 0, 255)
-    return stretched.astype(np.uint8)
+    # The watermark and guilloche are lighter than any ink: everything lighter than halfway
+    # between the ink (the darkest few per cent) and the paper (the median) becomes paper, so
+    # Tesseract's own thresholding does not pick the patterns up as letters.
+    ink, paper = np.percentile(stretched, (2, 50))
+    cut = max(ink + 20.0, (ink + paper) / 2)
+    whitened = np.where(stretched >= cut, 255.0, stretched * (255.0 / cut))
+    return np.clip(whitened, 0, 255).astype(np.uint8)
 
 
-def crop(gray: np.ndarray, box: tuple[int, int, int, int], *, target_height: int = 40,
-         border: int = 12) -> tuple[np.ndarray, float]:
-    """A region cut out for a single-line read, scaled so the line is `target_height` tall,
-    with a white border (Tesseract reads a line better with some margin around it).
+CROP_BORDER = 12
 
-    Returns the crop and the scale factor applied.
-    """
+
+def crop(gray: np.ndarray, box: tuple[int, int, int, int], *, scale: float = 1.0) -> tuple[np.ndarray, float]:
+    """A region cut out for a single-line read, scaled by `scale`, with a white border
+    (Tesseract reads a line better with some margin around it). Returns the crop and the scale."""
     x, y, w, h = box
     H, W = gray.shape[:2]
     x0, y0 = max(0, x), max(0, y)
@@ -39,13 +44,13 @@ def crop(gray: np.ndarray, box: tuple[int, int, int, int], *, target_height: int
     if x1 - x0 < 3 or y1 - y0 < 3:
         return np.zeros((0, 0), np.uint8), 1.0
     piece = gray[y0:y1, x0:x1]
-    scale = 1.0
-    if piece.shape[0] < target_height * 0.8 or piece.shape[0] > target_height * 2.5:
-        scale = target_height / max(1, piece.shape[0])
-        scale = min(3.0, max(0.5, scale))
+    if abs(scale - 1.0) > 0.05:
         piece = cv2.resize(piece, None, fx=scale, fy=scale,
                            interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-    piece = cv2.copyMakeBorder(piece, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
+    else:
+        scale = 1.0
+    piece = cv2.copyMakeBorder(piece, CROP_BORDER, CROP_BORDER, CROP_BORDER, CROP_BORDER,
+                               cv2.BORDER_CONSTANT, value=255)
     return piece, scale
 
 

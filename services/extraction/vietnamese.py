@@ -111,3 +111,24 @@ def invalid_syllables(text: str, *, ignore: frozenset[str] = frozenset()) -> lis
         if not is_syllable(token):
             bad.append(token)
     return bad
+
+
+# Family names, which begin almost every full name: common enough to respell a first word
+# that matches one without diacritics (ĐĂNG -> ĐẶNG).
+SURNAMES = (
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
+    "Dương", "Lý", "Đào", "Đoàn", "Đinh", "Lâm", "Mai", "Trịnh", "Trương", "Lương", "Lưu", "Tô", "Tạ", "Hà",
+    "Cao", "Chu", "Châu", "Quách", "Thái", "Kiều", "Từ", "Tăng", "Mạc", "Văn", "Triệu", "Vương", "Phùng",
+    "Âu", "Khúc", "Khổng", "Hứa", "La", "Lạc", "Lò", "Doãn", "Nghiêm", "Tôn", "Thân", "Giang", "Quan",
+    "Phí", "Ông", "Diệp", "Hàn", "Kim", "Ninh", "Tống", "Mẫn", "Bạch", "Lục", "Viên", "Khương", "Trình",
+)
+_SURNAME_BY_FOLD: dict[str, str] = {}
+for _name in SURNAMES:
+    _SURNAME_BY_FOLD.setdefault(fold(_name), _name)
+
+
+def surname_spelling(word: str) -> str | None:
+    """The usual spelling of a family name written without or with wrong tone marks, or None
+    when the word is no family name. Several names share a folded form (Đào/Đáo do not, but
+    Hồ/Hổ would): only the common one is offered, and only for an invalid or rare reading."""
+    return _SURNAME_BY_FOLD.get(fold(word))

@@ -1,0 +1,100 @@
+"""Finding the text lines of a card ourselves, then reading each one on its own.
+
+Tesseract's page layout analysis is fragile on certificates: a watermark, a seal or a typed value
+sitting off its printed line makes it drop or merge whole lines. Lines are found here from
+letter-sized blobs of ink grouped by height, split where a wide gap separates two columns, and
+each piece is read as a single line (Tesseract's most reliable mode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from services.extraction.cleanup import binarize, text_height
+
+
+@dataclass
+class Segment:
+    box: tuple[int, int, int, int]  # x, y, w, h on the card, padded for tone marks
+    height: float  # typical letter height in it
+
+
+def find_segments(gray: np.ndarray) -> list[Segment]:
+    ink = binarize(gray)
+    height = text_height(ink)
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    H, W = gray.shape[:2]
+    blobs = []
+    for index in range(1, count):
+        x, y, w, h, area = stats[index]
+        # Letter-sized: not a speck, not a tone mark on its own, not a frame, a seal or a line.
+        if h < 0.4 * height or h > 3.5 * height or w > 8 * height or area < 0.08 * h * w:
+            continue
+        if w > 0.3 * W:
+            continue
+        blobs.append((int(x), int(y), int(w), int(h)))
+    if not blobs:
+        return []
+    blobs.sort(key=lambda b: b[1] + b[3] / 2)
+    # Rows: blobs whose vertical middles fall inside a row's band (with some slack for typed
+    # characters that jump off the line).
+    rows: list[list[tuple[int, int, int, int]]] = []
+    bands: list[list[float]] = []  # top, bottom, median height
+    for blob in blobs:
+        middle = blob[1] + blob[3] / 2
+        placed = False
+        for row, band in zip(rows[-3:], bands[-3:]):
+            slack = 0.35 * band[2]
+            if band[0] - slack <= middle <= band[1] + slack:
+                row.append(blob)
+                band[0] = min(band[0], blob[1])
+                band[1] = max(band[1], blob[1] + blob[3])
+                band[2] = float(np.median([b[3] for b in row]))
+                placed = True
+                break
+        if not placed:
+            rows.append([blob])
+            bands.append([float(blob[1]), float(blob[1] + blob[3]), float(blob[3])])
+    segments: list[Segment] = []
+    for row in rows:
+        row.sort(key=lambda b: b[0])
+        letter = float(np.median([b[3] for b in row]))
+        for run in _split_row(row, letter):
+            # A lone blob is a stain, a frame's corner or a stray mark more often than a line.
+            if len(run) == 1 and run[0][2] < 2 * letter:
+                continue
+            segments.append(_segment(run, float(np.median([b[3] for b in run])), W, H))
+    return segments
+
+
+def _split_row(row: list[tuple[int, int, int, int]], letter: float) -> list[list[tuple[int, int, int, int]]]:
+    """Pieces of a row: split at a gap wider than three letters (another column), and where
+    the size of type changes (a small label before a large plate) across a gap, since
+    Tesseract reads a line of one size best."""
+    runs: list[list[tuple[int, int, int, int]]] = [[row[0]]]
+    for blob in row[1:]:
+        run = runs[-1]
+        gap = blob[0] - max(b[0] + b[2] for b in run)
+        before = float(np.median([b[3] for b in run[-3:]]))
+        after = float(blob[3])
+        size_change = max(before, after) / max(1.0, min(before, after)) >= 1.8
+        if gap > 3.0 * max(letter, 0.5 * blob[3]) or (size_change and gap > 0.5 * min(before, after)):
+            runs.append([blob])
+        else:
+            run.append(blob)
+    return runs
+
+
+def _segment(blobs: list[tuple[int, int, int, int]], letter: float, W: int, H: int) -> Segment:
+    x1 = min(b[0] for b in blobs)
+    y1 = min(b[1] for b in blobs)
+    x2 = max(b[0] + b[2] for b in blobs)
+    y2 = max(b[1] + b[3] for b in blobs)
+    # Room above for stacked tone marks (Ễ) and below for the dot-below mark (Ặ).
+    pad_x, pad_top, pad_bottom = int(0.6 * letter), int(0.55 * letter), int(0.35 * letter)
+    x1, y1 = max(0, x1 - pad_x), max(0, y1 - pad_top)
+    x2, y2 = min(W, x2 + pad_x), min(H, y2 + pad_bottom)
+    return Segment(box=(x1, y1, x2 - x1, y2 - y1), height=letter)
