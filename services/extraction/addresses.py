@@ -9,6 +9,7 @@ address text (tone marks on unit names), and the repair is noted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional, Sequence
@@ -157,23 +158,40 @@ def _cased(official: str, printed: str) -> str:
     return official.lower() if printed.islower() else official
 
 
-def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: Sequence[str] = ()
-            ) -> tuple[str, list[str]]:
+def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: Sequence[str] = (),
+            keep: Sequence[str] = ()) -> tuple[str, list[str]]:
     """Give words of `text` the spelling of `names` where they match loosely (tone marks, one
     letter), leaving punctuation, abbreviations and case as printed. Each name respells its
     best-matching place only (the rightmost on a tie: unit names run from ward to province);
-    names in `exact_only` must match without diacritics exactly."""
+    names in `exact_only` must match without diacritics exactly.
+
+    A place matched by a name is taken, whether or not its spelling changed: a later name cannot
+    respell it again. Names in `keep` (other writings of a name: "Khánh Hoà", "TP HCM") go first
+    and take only a place printed exactly as they are, which then stays as printed. Names are
+    compared by their letters only ("Thừa Thiên - Huế" is three words)."""
     tokens = list(_LETTERS.finditer(text))
+    taken: set[int] = set()
+    for name in keep:
+        parts = [unicodedata.normalize("NFC", p).casefold() for p in _LETTERS.findall(name)]
+        size = len(parts)
+        for start in range(len(tokens) - size, -1, -1) if size else ():
+            span = range(start, start + size)
+            if not any(i in taken for i in span) and \
+                    [unicodedata.normalize("NFC", tokens[i].group(0)).casefold() for i in span] == parts:
+                taken.update(span)
+                break
     replacements: dict[int, str] = {}
     changes: list[str] = []
     for name in list(names) + list(exact_only):
-        parts = name.split()
+        parts = _LETTERS.findall(name)
         size = len(parts)
-        target = fold(name)
+        if not size:
+            continue
+        target = fold(" ".join(parts))
         loose = name not in exact_only and len(target) >= 5
         best: Optional[tuple[float, int]] = None
         for start in range(0, len(tokens) - size + 1):
-            if any(i in replacements for i in range(start, start + size)):
+            if any(i in taken for i in range(start, start + size)):
                 continue
             key = fold(" ".join(t.group(0) for t in tokens[start:start + size]))
             score = 100.0 if key == target else (fuzz.ratio(key, target) if loose else 0.0)
@@ -183,6 +201,7 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
             continue
         start = best[1]
         span = tokens[start:start + size]
+        taken.update(range(start, start + size))
         printed = " ".join(t.group(0) for t in span)
         spelled = [_cased(part, token.group(0)) for part, token in zip(parts, span)]
         for offset, (token, new) in enumerate(zip(span, spelled)):
@@ -208,13 +227,14 @@ def repair_unit_names(text: str, match: AddressMatch) -> tuple[str, list[str]]:
     if not match.province_code:
         return text, []
     names = [units.province(match.province_code).short_name]
-    names += list(units.PROVINCE_ALIASES.get(match.province_code, ()))
     if match.district_code:
         names.append(units.district(match.district_code).short_name)
     if match.ward_code:
         names.append(units.ward(match.ward_code).short_name)
-    # Unit type words are a closed vocabulary too, but short: only their tone marks are fixed.
-    return respell(text, names, exact_only=UNIT_TYPE_WORDS)
+    # Other writings of the province (Khánh Hoà, TP HCM, T.T.Huế) stay as printed. Unit type
+    # words are a closed vocabulary too, but short: only their tone marks are fixed.
+    aliases = tuple(units.PROVINCE_ALIASES.get(match.province_code, ()))
+    return respell(text, names, exact_only=UNIT_TYPE_WORDS, keep=aliases)
 
 
 def match_issuer(text: str) -> Optional[tuple[str, float]]:
@@ -226,7 +246,8 @@ def match_issuer(text: str) -> Optional[tuple[str, float]]:
 @lru_cache(maxsize=1)
 def unit_name_syllables() -> frozenset[str]:
     """Words of official unit names that break Vietnamese spelling rules (minority-language
-    names: Đắk Lắk, Kon Tum, Cư Jút), lower case: accepted as they are in addresses."""
+    names: Đắk Lắk, Kon Tum, Cư Jút) or of the usual short writings of provinces (HCM, BRVT),
+    lower case: accepted as they are in addresses."""
     from services.extraction.vietnamese import is_syllable
 
     words: set[str] = set()
@@ -235,6 +256,7 @@ def unit_name_syllables() -> frozenset[str]:
         for district in units.districts(province.code):
             names.append(district.short_name)
             names.extend(ward.short_name for ward in units.wards(district.code))
+        names.extend(units.PROVINCE_ALIASES.get(province.code, ()))  # TP HCM, BR-VT, Daklak
         for name in names:
             for word in re.findall(r"[^\W\d_]+", name):
                 if not is_syllable(word):

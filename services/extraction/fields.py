@@ -72,7 +72,16 @@ def _hit_x(row: Row, hit: LabelHit) -> tuple[int, int]:
 
 
 def _row_band(row: Row, x_from: int, x_to: int, pad: int) -> Box:
-    top, bottom = row.top - pad, row.bottom + pad
+    """The strip of a row between two x positions. Its height comes from the row's typical
+    words, not its extremes: a seal or a signature crossing the row would make it huge."""
+    inside = [w for w in row.words if x_from - pad <= w.box[0] + w.box[2] / 2 <= x_to + pad] or row.words
+    tops = sorted(w.box[1] for w in inside)
+    bottoms = sorted(w.box[1] + w.box[3] for w in inside)
+    top = tops[len(tops) // 2] - pad
+    bottom = bottoms[len(bottoms) // 2] + pad
+    tallest = max((w.box[3] for w in inside if w.box[3] <= 2.5 * row.height), default=row.height)
+    if bottom - top < tallest + 2 * pad:
+        bottom = top + tallest + 2 * pad
     return max(0, x_from - pad), max(0, top), max(1, x_to - x_from + 2 * pad), bottom - top
 
 
@@ -165,8 +174,8 @@ def value_words(words: Sequence[OcrWord], height: int) -> list[OcrWord]:
                 continue
             word = _cut(word, rest, from_end=leader.start() == 0)
         out.append(word)
-    # Trailing words read with little confidence are usually stains, seal or watermark.
-    while len(out) > 1 and out[-1].conf < 0.45:
+    # Short trailing words read with little confidence are usually stains, seal or watermark.
+    while len(out) > 1 and out[-1].conf < 0.45 and len(re.sub(r"\W", "", out[-1].text)) <= 2:
         out.pop()
     return out
 
@@ -299,12 +308,12 @@ def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
     for row in rows:
         folded = [fold(w.text) for w in row.words]
         for i, key in enumerate(folded):
-            glued = re.match(r"^\W*so\W*(?:\(?n[o°º0]?\)?)?\W*[:.]\W*([0-9oil]{2,}.*)$", key)
+            glued = re.match(r"^\W*so\W*(?:\(n[^)]{0,2}\)|n[o°º0]?)?\W*[:.]\W*([0-9oil]{2,}.*)$", key)
             if glued:
                 digits = [row.words[i]] + _digit_words(row.words[i + 1:i + 3])
-            elif re.fullmatch(r"\W*so\W*(?:\(?n[o°º0]?\)?)?\W*[:.]?\W*", key):
+            elif re.fullmatch(r"\W*so\W*(?:\(n[^)]{0,2}\)|n[o°º0]?)?\W*[:.]?\W*", key):
                 j = i + 1
-                while j < len(row.words) and re.fullmatch(r"\W*\(?n[o°º0]?\.?\)?\W*|[:.]", folded[j]):
+                while j < len(row.words) and re.fullmatch(r"\W*\(n[^)]{0,2}\)\W*|\W*n[o°º0]?\.?\W*|[:.]", folded[j]):
                     j += 1
                 digits = _digit_words(row.words[j:j + 3])
             else:

@@ -39,25 +39,29 @@ def find_segments(gray: np.ndarray) -> list[Segment]:
     if not blobs:
         return []
     blobs.sort(key=lambda b: b[1] + b[3] / 2)
-    # Rows: blobs whose vertical middles fall inside a row's band (with some slack for typed
-    # characters that jump off the line).
+    # Rows: a blob joins the row whose middle line is nearest to its own middle, if within half
+    # a letter (a little more for typed characters that jump off the line). Rows keep their
+    # middle line rather than growing their band, so rotated letters of a seal cannot chain
+    # two lines together.
     rows: list[list[tuple[int, int, int, int]]] = []
-    bands: list[list[float]] = []  # top, bottom, median height
+    middles: list[float] = []
+    heights: list[float] = []
     for blob in blobs:
         middle = blob[1] + blob[3] / 2
-        placed = False
-        for row, band in zip(rows[-3:], bands[-3:]):
-            slack = 0.35 * band[2]
-            if band[0] - slack <= middle <= band[1] + slack:
-                row.append(blob)
-                band[0] = min(band[0], blob[1])
-                band[1] = max(band[1], blob[1] + blob[3])
-                band[2] = float(np.median([b[3] for b in row]))
-                placed = True
-                break
-        if not placed:
+        best, best_distance = None, None
+        for index in range(max(0, len(rows) - 6), len(rows)):
+            distance = abs(middles[index] - middle)
+            limit = 0.55 * max(heights[index], min(blob[3], 2 * heights[index]))
+            if distance <= limit and (best_distance is None or distance < best_distance):
+                best, best_distance = index, distance
+        if best is None:
             rows.append([blob])
-            bands.append([float(blob[1]), float(blob[1] + blob[3]), float(blob[3])])
+            middles.append(middle)
+            heights.append(float(blob[3]))
+        else:
+            rows[best].append(blob)
+            middles[best] = float(np.median([b[1] + b[3] / 2 for b in rows[best]]))
+            heights[best] = float(np.median([b[3] for b in rows[best]]))
     segments: list[Segment] = []
     for row in rows:
         row.sort(key=lambda b: b[0])

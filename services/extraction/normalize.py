@@ -303,8 +303,9 @@ def normalize_issuer(raw: str) -> Normalized:
     result.match_score = score
     result.derived = {"issued_at_code": code}
     province = units.province(code)
-    names = [province.short_name, *units.PROVINCE_ALIASES.get(code, ())]
-    repaired, changes = addresses.respell(text, names, exact_only=_ISSUER_WORDS)
+    # The province's other writings (Khánh Hoà, TP HCM) stay as printed.
+    aliases = tuple(units.PROVINCE_ALIASES.get(code, ()))
+    repaired, changes = addresses.respell(text, [province.short_name], exact_only=_ISSUER_WORDS, keep=aliases)
     if changes:
         result.value = repaired
         result.notes.append("spelled as official: " + "; ".join(changes))
