@@ -30,10 +30,12 @@ users = dict(FiguresService(svc.database).users())  # id -> name
 with st.form("export_filters"):
     left, right = st.columns(2)
     statuses = left.multiselect(ui.t("filter.status"), [s.value for s in DocumentStatus],
-                                default=[DocumentStatus.APPROVED.value], format_func=lambda s: ui.t(f"status.{s}"))
+                                default=[DocumentStatus.APPROVED.value], format_func=lambda s: ui.t(f"status.{s}"),
+                                placeholder=ui.t("filter.any"))
     kinds = right.multiselect(ui.t("filter.kind"), ("car", "motorbike", "unknown"),
-                              format_func=lambda k: ui.t(f"kind.{k}"))
-    reviewers = left.multiselect(ui.t("filter.reviewer"), list(users), format_func=lambda i: users[i])
+                              format_func=lambda k: ui.t(f"kind.{k}"), placeholder=ui.t("filter.any"))
+    reviewers = left.multiselect(ui.t("filter.reviewer"), list(users), format_func=lambda i: users[i],
+                                 placeholder=ui.t("filter.any"))
     provinces = right.text_input(ui.t("filter.province"), placeholder="01, 79")
     days = left.date_input(ui.t("filter.dates"), value=())
     fmt = right.radio(ui.t("export.format"), ("csv", "xlsx", "json"), horizontal=True,

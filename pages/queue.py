@@ -32,9 +32,9 @@ ui.show_flash()
 
 with st.container(horizontal=True):
     statuses = st.multiselect(ui.t("filter.status"), ALL_STATUSES, default=QUEUE_STATUSES,
-                              format_func=lambda s: ui.t(f"status.{s}"), key="q_status")
+                              format_func=lambda s: ui.t(f"status.{s}"), key="q_status", placeholder=ui.t("filter.any"))
     kinds = st.multiselect(ui.t("filter.kind"), ("car", "motorbike", "unknown"),
-                           format_func=lambda k: ui.t(f"kind.{k}"), key="q_kind")
+                           format_func=lambda k: ui.t(f"kind.{k}"), key="q_kind", placeholder=ui.t("filter.any"))
     provinces = st.text_input(ui.t("filter.province"), placeholder="01, 79", key="q_province")
     days = st.date_input(ui.t("filter.dates"), value=(), key="q_dates")
 
@@ -60,7 +60,8 @@ with st.container(horizontal=True):
 
 total = svc.review.count(flt)
 pages = max(1, -(-total // PAGE_SIZE))
-page = st.number_input(ui.t("queue.page", pages=pages), min_value=1, max_value=pages, value=1, key="q_page")
+page = st.number_input(ui.t("queue.page", pages=pages), min_value=1, max_value=pages, value=1, key="q_page",
+                       width=200)
 rows = svc.review.queue(flt, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
 st.caption(ui.t("queue.count", n=total))
 

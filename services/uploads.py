@@ -196,7 +196,8 @@ def plan_batch(files: Iterable[UploadedFile], limits: BatchLimits) -> BatchPlan:
         sides[side] = (name, load)
     for key in order:
         sides = pairs[key]
-        images = tuple(PlannedImage(side, sides[side][0], sides[side][1]) for side in ("front", "back") if side in sides)
+        images = tuple(PlannedImage(side, sides[side][0], sides[side][1])
+                       for side in ("front", "back") if side in sides)
         plan.documents.append(PlannedDocument(" + ".join(i.filename for i in images), images))
     return plan
 

@@ -67,7 +67,8 @@ def test_a_zip_bomb_member_is_refused_without_inflating_more_than_the_cap() -> N
     bomb = zipped({"bomb_front.png": b"\0" * 50_000_000})  # 50 MB of zeros, ~50 KB packed
     assert len(bomb) < 200_000
     plan = plan_batch([UploadedFile("bomb.zip", bomb)], LIMITS)
-    assert [(r.name, r.detail) for r in plan.refused] == [("bomb.zip: bomb_front.png", "the file is larger than 976 KB")]
+    assert [(r.name, r.detail) for r in plan.refused] == [
+        ("bomb.zip: bomb_front.png", "the file is larger than 976 KB")]
     assert plan.documents == []
 
 
