@@ -80,7 +80,7 @@ def canonical_number(value: str) -> str:
 
 
 def canonical_code(value: str) -> str:
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = "".join(ch for ch in value if ch.isdecimal())  # not "²", which int() refuses
     return str(int(digits)) if digits else ""
 
 

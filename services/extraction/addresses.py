@@ -145,6 +145,7 @@ def match_address(text: str) -> AddressMatch:
                         score=score)
 
 
+_SEPARATOR = re.compile(r"[,;/()]")
 UNIT_TYPE_WORDS = ("Thành phố", "Thị trấn", "Thị xã", "Phường", "Quận", "Huyện", "Tỉnh", "Xã")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -159,18 +160,25 @@ def _cased(official: str, printed: str) -> str:
 
 
 def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: Sequence[str] = (),
-            keep: Sequence[str] = ()) -> tuple[str, list[str]]:
+            keep: Sequence[str] = (), unit_words: Sequence[str] = ()) -> tuple[str, list[str]]:
     """Give words of `text` the spelling of `names` where they match loosely (tone marks, one
-    letter), leaving punctuation, abbreviations and case as printed. Each name respells its
-    best-matching place only (the rightmost on a tie: unit names run from ward to province);
-    names in `exact_only` must match without diacritics exactly.
+    letter), leaving punctuation, abbreviations and case as printed. Each name respells one
+    place, its best match (the rightmost on a tie: unit names run from ward to province).
 
-    A place matched by a name is taken, whether or not its spelling changed: a later name cannot
-    respell it again. Names in `keep` (other writings of a name: "Khánh Hoà", "TP HCM") go first
-    and take only a place printed exactly as they are, which then stays as printed. Names are
-    compared by their letters only ("Thừa Thiên - Huế" is three words)."""
+    - A place matched is taken, whether or not its spelling changed: no later name (an alias such
+      as "Khánh Hoà" after the official "Khánh Hòa") respells it again. Names are compared by
+      their letters only ("Thừa Thiên - Huế" is three words).
+    - `keep` (other writings of a name: "Khánh Hoà", "TP HCM") go first and take only a place
+      printed exactly as they are, which then stays as printed; a name that a kept writing
+      holds ("Huế" in "Thừa Thiên Huế") has been found there.
+    - `exact_only` (fixed words: "Công an", "Tỉnh") must match without diacritics exactly; a
+      name never takes a place that is one of them by a loose match ("Công an" is no "Long An").
+    - `unit_words` (Phường, Quận) must match without diacritics exactly, and only right before
+      a place a name took or before a number: "Phường" in "Nguyễn Tri Phương" is a street's.
+    """
     tokens = list(_LETTERS.finditer(text))
     taken: set[int] = set()
+    kept: list[str] = []
     for name in keep:
         parts = [unicodedata.normalize("NFC", p).casefold() for p in _LETTERS.findall(name)]
         size = len(parts)
@@ -179,22 +187,41 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
             if not any(i in taken for i in span) and \
                     [unicodedata.normalize("NFC", tokens[i].group(0)).casefold() for i in span] == parts:
                 taken.update(span)
+                kept.append(f" {fold(' '.join(parts))} ")
                 break
     replacements: dict[int, str] = {}
     changes: list[str] = []
-    for name in list(names) + list(exact_only):
+    named: set[int] = set()  # places taken by `names`
+
+    def unit_word_place(start: int, size: int) -> bool:
+        after = text[tokens[start + size - 1].end():]
+        if re.match(r"[\s.:]*\d", after):
+            return True
+        following = start + size
+        return following in named and re.fullmatch(r"[\s.]*", text[tokens[start + size - 1].end():
+                                                                  tokens[following].start()]) is not None
+
+    fixed = {fold(" ".join(_LETTERS.findall(word))) for word in list(exact_only) + list(unit_words)}
+    plan = [(n, "name") for n in names] + [(n, "exact") for n in exact_only] + [(n, "unit") for n in unit_words]
+    for name, how in plan:
         parts = _LETTERS.findall(name)
         size = len(parts)
         if not size:
             continue
         target = fold(" ".join(parts))
-        loose = name not in exact_only and len(target) >= 5
+        if how == "name" and any(f" {target} " in place for place in kept):
+            continue
+        loose = how == "name" and len(target) >= 5
         best: Optional[tuple[float, int]] = None
         for start in range(0, len(tokens) - size + 1):
             if any(i in taken for i in range(start, start + size)):
                 continue
+            if size > 1 and _SEPARATOR.search(text[tokens[start].end():tokens[start + size - 1].start()]):
+                continue  # one name never runs across a comma ("Trần Phú, Quảng Ngãi")
+            if how == "unit" and not unit_word_place(start, size):
+                continue
             key = fold(" ".join(t.group(0) for t in tokens[start:start + size]))
-            score = 100.0 if key == target else (fuzz.ratio(key, target) if loose else 0.0)
+            score = 100.0 if key == target else (fuzz.ratio(key, target) if loose and key not in fixed else 0.0)
             if score >= cutoff and (best is None or score >= best[0]):
                 best = (score, start)
         if best is None:
@@ -202,6 +229,8 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
         start = best[1]
         span = tokens[start:start + size]
         taken.update(range(start, start + size))
+        if how == "name":
+            named.update(range(start, start + size))
         printed = " ".join(t.group(0) for t in span)
         spelled = [_cased(part, token.group(0)) for part, token in zip(parts, span)]
         for offset, (token, new) in enumerate(zip(span, spelled)):
@@ -232,14 +261,36 @@ def repair_unit_names(text: str, match: AddressMatch) -> tuple[str, list[str]]:
     if match.ward_code:
         names.append(units.ward(match.ward_code).short_name)
     # Other writings of the province (Khánh Hoà, TP HCM, T.T.Huế) stay as printed. Unit type
-    # words are a closed vocabulary too, but short: only their tone marks are fixed.
+    # words are a closed vocabulary too, but short: only their tone marks are fixed, and only
+    # where they name a unit.
     aliases = tuple(units.PROVINCE_ALIASES.get(match.province_code, ()))
-    return respell(text, names, exact_only=UNIT_TYPE_WORDS, keep=aliases)
+    return respell(text, names, keep=aliases, unit_words=UNIT_TYPE_WORDS)
+
+
+_DISTRICT_UNIT = re.compile(r"\b(huyen|quan|thi xa)\b")
+_PROVINCE_UNIT = re.compile(r"\b(tinh|tp|thanh pho)\b")
+
+
+def issuer_district(text: str) -> Optional[units.District]:
+    """The district whose police is the issuing unit ("Công an huyện Củ Chi"), named exactly."""
+    district = units.find_unique_district(text or "")
+    return district if district is not None and district.type in ("Huyện", "Quận", "Thị xã") else None
 
 
 def match_issuer(text: str) -> Optional[tuple[str, float]]:
     """(GSO code, score) of the province of an issuing unit ("Công an tỉnh Lâm Đồng",
-    "Phòng CSGT Công an TP Hà Nội")."""
+    "Phòng CSGT Công an TP Hà Nội", "Công an huyện Củ Chi")."""
+    from services.reference.issuers import issuer_province_code
+
+    # The exact reading first: it knows district units, which name no province.
+    code = issuer_province_code(text)
+    if code:
+        return code, 1.0
+    folded = fold(text)
+    if _DISTRICT_UNIT.search(folded) and not _PROVINCE_UNIT.search(folded):
+        # A district's police whose name was misread: a province guessed from that name
+        # ("Đông Ahn" -> Long An) would be wrong.
+        return None
     return match_province(text)
 
 

@@ -41,7 +41,7 @@ def _open(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Image, Im
     if not data:
         raise SeedError(ErrorCode.BAD_IMAGE, "the file is empty")
     if len(data) > max_bytes:
-        raise SeedError(ErrorCode.BAD_IMAGE, f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        raise SeedError(ErrorCode.BAD_IMAGE, f"the file is larger than {_size(max_bytes)} ({_size(len(data))})")
     try:
         with warnings.catch_warnings():
             # Pillow warns (or raises) about large images itself; our own limit below decides.
@@ -61,6 +61,23 @@ def _open(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Image, Im
     meta = ImageMeta(format=image.format, mime=ACCEPTED_FORMATS[image.format], width=width, height=height,
                      size=len(data))
     return image, meta
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.3g} MB"
+    if count >= 1024:
+        return f"{count / 1024:.3g} KB"
+    return f"{count} bytes"
+
+
+def _verify_png(data: bytes) -> None:
+    """Pillow decodes a PNG without checking its chunks' CRCs; `verify` checks them all."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise SeedError(ErrorCode.BAD_IMAGE, f"the PNG data is damaged ({exc})") from exc
 
 
 def inspect_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -83,6 +100,12 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
     """Decode every pixel (which is what finds truncated or corrupt files) to RGB, EXIF
     orientation applied."""
     image, meta = _open(data, max_bytes, max_pixels)
+    if meta.format == "PNG":
+        try:
+            _verify_png(data)
+        except SeedError:
+            image.close()
+            raise
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -116,12 +116,15 @@ def normalize_plate(raw: str, *, motorbike: Optional[bool] = None) -> Normalized
 
 
 def _series_length(rest: str, motorbike: Optional[bool]) -> int:
-    """How many characters after the prefix form the series (A, LD, X2)."""
-    digits_after = len(rest)
+    """How many characters after the prefix form the series (A, LD, X2); `rest` is the series
+    and the number, 4 or 5 digits."""
     if motorbike:
         return 2
-    if digits_after in (5, 6) and len(rest) >= 2 and rest[1].isalpha() and not rest[1] in "OQDIZSBGT":
-        return 2  # two-letter series (LD-123.45)
+    if len(rest) >= 2 and rest[1].isalpha():
+        if len(rest) == 7:
+            return 2  # two letters and five digits (51LD-123.45): one letter would leave six
+        if len(rest) == 6 and (rest[1] not in "OQDIZSBGT" or rest[:2] in plate_codes.SPECIAL_SERIES):
+            return 2  # two letters and four digits (61LD-5672), unless the second looks like a digit
     if motorbike is None and len(rest) == 7:
         return 2  # X2 + five digits
     return 1
@@ -160,10 +163,11 @@ def normalize_serial(raw: str, *, chassis: bool) -> Normalized:
 def normalize_date(raw: str) -> Normalized:
     notes: list[str] = []
     text = clean_text(raw)
-    fixed = re.sub(r"[OoQDIl|]", lambda m: _AS_DIGIT.get(m.group(0), m.group(0)), text)
-    if fixed != text:
+    # A slash read as a comma, a backslash or a bar between digits (before a bar becomes a 1).
+    separated = re.sub(r"(\d)\s*[,\\|]\s*(\d)", r"\1/\2", text)
+    fixed = re.sub(r"[OoQDIl|]", lambda m: _AS_DIGIT.get(m.group(0), m.group(0)), separated)
+    if fixed != separated:
         notes.append("letters in a date read as digits")
-    fixed = re.sub(r"(\d)\s*[,\\|]\s*(\d)", r"\1/\2", fixed)
     parsed = parse_date(fixed) or _date_from_groups(fixed)
     result = Normalized(value=text, notes=notes, corrections=len(notes))
     if parsed is None:
@@ -185,7 +189,19 @@ def _date_from_groups(text: str) -> Optional[date]:
         return None
 
 
-_NUMBER = re.compile(r"\d[\d.,]*")
+_NUMBER = re.compile(r"[0-9][0-9.,]*")
+
+
+_DIGIT_LIKE = re.compile("[0-9.," + re.escape("".join(_AS_DIGIT)) + "]+")
+
+
+def _number_run(text: str, notes: list[str]) -> str:
+    """The first run of digits and digit look-alikes that holds a real digit, look-alikes read
+    as digits; what follows it (a unit: `kg`, `cm3`, `chỗ`) is left alone, and unnoted."""
+    for run in _DIGIT_LIKE.finditer(text):
+        if re.search(r"[0-9]", run.group(0)):
+            return _digits(run.group(0), notes)
+    return text
 
 
 def normalize_number(raw: str, *, low: float, high: float, digits_only: bool = False) -> Normalized:
@@ -194,7 +210,7 @@ def normalize_number(raw: str, *, low: float, high: float, digits_only: bool = F
     notes: list[str] = []
     if not re.search(r"[0-9OoQDIl|]", text) or re.fullmatch(r"[.\-–_…\s]*", text):
         return Normalized(value="")  # a row printed with dots, a dash or a bare unit for "none"
-    fixed = _digits(text.replace(" ", ""), notes) if re.search(r"\d", text) else text
+    fixed = _number_run(text.replace(" ", ""), notes) if re.search(r"[0-9]", text) else text
     match = _NUMBER.search(fixed)
     result = Normalized(value=text, notes=notes, corrections=len(notes))
     if not match:
@@ -219,9 +235,14 @@ def normalize_year(raw: str) -> Normalized:
     return result
 
 
+# `Số:` / `Số (N°):` before a certificate number: its S is no 5, its o no 0.
+_NUMBER_LABEL = re.compile(r"^\W*s[oòóỏõọôồốổỗộ](?![0-9a-z])\W*(?:n[o°º]?\W*)?", re.IGNORECASE)
+
+
 def normalize_digits(raw: str) -> Normalized:
     notes: list[str] = []
-    text = clean_text(re.sub(r"\([^)]*\)?", " ", raw)).replace(" ", "")
+    text = clean_text(re.sub(r"\([^)]*\)?", " ", raw))
+    text = _NUMBER_LABEL.sub("", text).replace(" ", "")
     fixed = _digits(text, notes)
     value = re.sub(r"\D", "", fixed)
     result = Normalized(value=value, notes=notes, corrections=len(notes))
@@ -231,10 +252,19 @@ def normalize_digits(raw: str) -> Normalized:
 
 
 # --- text fields ---------------------------------------------------------------------------------
+# Abbreviations in company owners' names (CÔNG TY TNHH MTV ...), folded.
+_COMPANY_ABBREVIATIONS = frozenset("tnhh mtv cp dntn htx xnk tm dv sx xd vn jsc ltd co".split())
+
+
 def normalize_name(raw: str) -> Normalized:
     text = clean_text(re.sub(r"[^\w\s]", " ", raw.replace("_", " "))).upper()
+    digits = re.findall(r"\d", text)
     text = re.sub(r"\d", "", text).strip()
     result = Normalized(value=clean_text(text))
+    if digits:
+        # A digit in a name is a misread letter (B3O for BẢO): dropping it leaves a doubt.
+        result.notes.append("dropped digits: " + "".join(digits))
+        result.corrections += len(digits)
     words = result.value.split()
     if words:
         # The family name comes first; one that matches a known name but for its tone marks
@@ -247,7 +277,7 @@ def normalize_name(raw: str) -> Normalized:
             result.value = " ".join(words)
     if len(words) < 2:
         return result.fail("a full name has at least two words")
-    bad = invalid_syllables(result.value)
+    bad = invalid_syllables(result.value, ignore=_COMPANY_ABBREVIATIONS)
     if bad:
         return result.fail("not Vietnamese syllables: " + " ".join(bad))
     return result
@@ -303,9 +333,12 @@ def normalize_issuer(raw: str) -> Normalized:
     result.match_score = score
     result.derived = {"issued_at_code": code}
     province = units.province(code)
-    # The province's other writings (Khánh Hoà, TP HCM) stay as printed.
+    # A district's police prints the district's name, not the province's; the province's other
+    # writings (Khánh Hoà, TP HCM) stay as printed.
+    district = addresses.issuer_district(text)
+    name = district.short_name if district is not None and district.province_code == code else province.short_name
     aliases = tuple(units.PROVINCE_ALIASES.get(code, ()))
-    repaired, changes = addresses.respell(text, [province.short_name], exact_only=_ISSUER_WORDS, keep=aliases)
+    repaired, changes = addresses.respell(text, [name], exact_only=_ISSUER_WORDS, keep=aliases)
     if changes:
         result.value = repaired
         result.notes.append("spelled as official: " + "; ".join(changes))
@@ -372,8 +405,11 @@ def normalize_colour(raw: str) -> Normalized:
         found = process.extractOne(fold(word), list(_COLOUR_WORDS), scorer=fuzz.ratio)
         if found and found[1] >= 75:
             official = _COLOUR_WORDS[found[0]]
-            # Keep the printed capitalisation of the first letter.
-            official = official[0].upper() + official[1:] if word[:1].isupper() else official.lower()
+            # Keep the printed capitals: the whole word (ĐEN), the first letter (Đen) or none.
+            if len(word) > 1 and word.isupper():
+                official = official.upper()
+            else:
+                official = official[0].upper() + official[1:] if word[:1].isupper() else official.lower()
             scores.append(found[1] / 100.0)
             if official != word:
                 result.notes.append(f"{word} -> {official}")
