@@ -12,22 +12,18 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
-from huey.storage import MemoryStorage
 from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
-import pages._ui as ui
 from db.migrate import upgrade
 from db.models import DocumentStatus, Role
 from db.session import UnitOfWork
 from services.bootstrap import Services
 from services.config import REPO_ROOT, Settings
 from services.i18n import LABELS
-from services.tasks import extractors, jobs
 from services.users import Principal
 from tests.factories import BACK_VALUES, extracted_document, make_user, png_bytes
-from tests.support import services_with_test_checks
-from tests.test_tasks import FakeExtractor
+from tests.support import app_wired_to, services_with_test_checks
 
 APP = str(REPO_ROOT / "app.py")
 PASSWORD = "correct horse battery"  # the factories' password
@@ -44,22 +40,9 @@ def svc(tmp_path: Path) -> Iterator[Services]:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(url)
     services = services_with_test_checks(Settings(data_dir=tmp_path, database_url=url, app_language="vi"))
-    ui.services_factory = lambda: services
     # Extraction runs at once, in this process, with an invented reading.
-    storage = jobs.huey.storage
-    jobs.huey.storage = MemoryStorage("app-test")
-    jobs.huey.immediate = True
-    jobs.use_services(services)
-    previous = extractors.factory
-    extractors.factory = lambda kind, settings: FakeExtractor()
-    extractors.clear()
-    yield services
-    extractors.factory = previous
-    extractors.clear()
-    jobs.huey.immediate = False
-    jobs.huey.storage = storage
-    jobs.use_services(None)
-    ui.services_factory = None
+    with app_wired_to(services):
+        yield services
     services.database.dispose()
 
 

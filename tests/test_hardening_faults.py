@@ -22,7 +22,6 @@ import pytest
 import requests
 from sqlalchemy import event, func, select, text
 
-import pages._ui as ui
 from db.migrate import upgrade
 from db.models import AuditEntry, Document, DocumentStatus, FieldValue, Role
 from db.session import Database, UnitOfWork
@@ -34,7 +33,7 @@ from tests.conftest import fresh_postgres_url
 from tests.factories import BACK_VALUES, extracted_document, make_user
 from tests.integrity import record_problems
 from tests.pg_cluster import PrivatePostgres, private_postgres_or_skip
-from tests.support import services_with_test_checks
+from tests.support import app_wired_to, services_with_test_checks
 
 
 # --- the database stops in the middle of a review save -------------------------------------------
@@ -125,16 +124,10 @@ def test_a_save_cut_off_by_the_database_stopping_writes_nothing_and_succeeds_onc
 
 def test_the_review_screen_survives_the_database_stopping_mid_save_and_saves_when_it_returns(
         private_services: Services, cluster: PrivatePostgres) -> None:
-    from huey.storage import MemoryStorage
-
-    from services.tasks import jobs
     from tests.test_app_pages import app, button, field_input, open_next, vi
 
     svc = private_services
-    ui.services_factory = lambda: svc
-    storage = jobs.huey.storage
-    jobs.huey.storage = MemoryStorage("fault-test")
-    try:
+    with app_wired_to(svc):
         document_id = extracted_document(svc.database, confidences={"plate": 0.31})
         reviewer = make_user(svc.database, "rita", Role.REVIEWER)
         at = open_next(app(reviewer, "queue"))
@@ -163,9 +156,6 @@ def test_the_review_screen_survives_the_database_stopping_mid_save_and_saves_whe
         assert view.field("back", "name").current == BACK_VALUES["name"]
         assert view.version == before["version"] + 1
         assert field_input(at, "color").value == "Xanh"
-    finally:
-        jobs.huey.storage = storage
-        ui.services_factory = None
 
 
 # --- the API server killed under load ------------------------------------------------------------
