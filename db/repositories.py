@@ -59,6 +59,12 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
+def _queue_key(min_confidence: Optional[float], created_at: datetime, document_id: int
+               ) -> tuple[bool, float, datetime, int]:
+    """`DocumentRepository.queue_order` as a Python sort key (NULL confidence first)."""
+    return (min_confidence is not None, min_confidence or 0.0, created_at, document_id)
+
+
 class UserRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -208,31 +214,49 @@ class DocumentRepository:
 
     # --- the review queue -----------------------------------------------------------------
     def _claimable(self, now: datetime, ttl: timedelta) -> Any:
-        return or_(
-            Document.status == DocumentStatus.NEEDS_REVIEW.value,
-            and_(Document.status == DocumentStatus.IN_REVIEW.value, Document.claimed_at < now - ttl),
+        """One condition for both ways a document is claimable, for the conditional UPDATE."""
+        return or_(*(and_(*branch) for branch in self._claimable_branches(now, ttl)))
+
+    def _claimable_branches(self, now: datetime, ttl: timedelta) -> tuple[tuple[Any, ...], ...]:
+        # Waiting documents, and documents whose reviewer let the claim expire. Each branch pins
+        # `status` to one value, so that ix_documents_queue yields it already in queue order;
+        # the two ORed together would make the database sort the whole queue on every claim.
+        return (
+            (Document.status == DocumentStatus.NEEDS_REVIEW.value,),
+            (Document.status == DocumentStatus.IN_REVIEW.value, Document.claimed_at < now - ttl),
         )
 
     def queue_order(self) -> list[Any]:
         # Lowest confidence first (documents without any confidence, e.g. failed reads, first
-        # of all), then oldest.
+        # of all), then oldest. ix_documents_queue has these columns in this order.
         return [Document.min_confidence.asc().nulls_first(), Document.created_at.asc(), Document.id.asc()]
 
     def next_claim_candidates(
         self, now: datetime, ttl: timedelta, flt: DocumentFilter, *, skip_locked: bool, limit: int = 5,
         exclude_ids: Sequence[int] = (),
     ) -> list[int]:
-        query = (
-            select(Document.id)
-            .where(self._claimable(now, ttl), Document.enqueue_review.is_(True), *flt.clauses())
-            .order_by(*self.queue_order())
-            .limit(limit)
-        )
-        if exclude_ids:
-            query = query.where(Document.id.not_in(exclude_ids))
-        if skip_locked:
-            query = query.with_for_update(skip_locked=True, of=Document)
-        return list(self.session.scalars(query))
+        """The first `limit` claimable documents in queue order.
+
+        One index-ordered LIMIT query per branch of `_claimable_branches`, merged here. With
+        `skip_locked` (PostgreSQL) each query locks what it returns, FOR UPDATE SKIP LOCKED, so
+        that concurrent claimers pass over each other's candidates instead of waiting on them.
+        """
+        found: list[tuple[tuple[bool, float, datetime, int], int]] = []
+        for branch in self._claimable_branches(now, ttl):
+            query = (
+                select(Document.id, Document.min_confidence, Document.created_at)
+                .where(*branch, Document.enqueue_review.is_(True), *flt.clauses())
+                .order_by(*self.queue_order())
+                .limit(limit)
+            )
+            if exclude_ids:
+                query = query.where(Document.id.not_in(exclude_ids))
+            if skip_locked:
+                query = query.with_for_update(skip_locked=True, of=Document)
+            for row in self.session.execute(query):
+                found.append((_queue_key(row.min_confidence, row.created_at, row.id), row.id))
+        found.sort()
+        return [document_id for _key, document_id in found[:limit]]
 
     def try_claim(self, document_id: int, user_id: int, now: datetime, ttl: timedelta) -> bool:
         result = self.session.execute(

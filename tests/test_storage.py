@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import current_revision, downgrade, pending_changes, upgrade
-from db.models import ApiKey, AuditEntry, Base, DocumentStatus, FieldValue, Role, User
+from db.models import ApiKey, AuditEntry, Base, Document, DocumentStatus, FieldValue, Role, User
 from db.session import Database, UnitOfWork
 from services.api_keys import ApiKeyService
 from services.review import StaleDocument
@@ -148,6 +148,29 @@ class TestClaims:
         extracted_document(database, source_detail="sure.png")
         doubtful = extracted_document(database, confidences={"plate": 0.2}, source_detail="doubt.png")
         assert review.claim_next(alice) == doubtful
+
+    def test_a_document_without_any_confidence_comes_before_a_doubtful_one(self, database: Database) -> None:
+        alice = make_user(database, "alice")
+        bob = make_user(database, "bob")
+        review = review_service(database)
+        doubtful = extracted_document(database, confidences={"plate": 0.2}, source_detail="doubt.png")
+        unread = extracted_document(database, source_detail="unread.png")
+        with UnitOfWork(database) as uow:  # e.g. a backend that reports no confidences
+            uow.session.execute(update(Document).where(Document.id == unread).values(min_confidence=None))
+            uow.commit()
+        assert review.claim_next(alice) == unread
+        assert review.claim_next(bob) == doubtful
+
+    def test_an_expired_claim_takes_its_place_in_queue_order_among_waiting_documents(
+            self, database: Database) -> None:
+        alice = make_user(database, "alice")
+        bob = make_user(database, "bob")
+        review = review_service(database, claim_ttl=timedelta(minutes=30))
+        doubtful = extracted_document(database, confidences={"plate": 0.2}, source_detail="doubt.png")
+        assert review.claim_next(alice) == doubtful
+        extracted_document(database, confidences={"plate": 0.5}, source_detail="later.png")
+        later = datetime.now(timezone.utc) + timedelta(minutes=31)
+        assert review.claim_next(bob, now=later) == doubtful
 
 
 class TestAuditLog:
