@@ -35,6 +35,9 @@ def is_sqlite(url: str) -> bool:
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
+    # A failed statement's error names its SQL, never its values: those are people's names,
+    # addresses and plates, and errors end up in logs.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
