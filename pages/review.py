@@ -150,7 +150,8 @@ meta = st.container(horizontal=True)
 meta.badge(ui.t(f"status.{view.status}"), color="blue")
 meta.badge(ui.t(f"kind.{view.kind}"), color="gray")
 if view.claimed_by:
-    meta.badge(ui.t("review.claimed_by", name=view.claimed_by), color="violet")
+    # A badge's label is markdown: the user name goes in escaped.
+    meta.badge(ui.t("review.claimed_by", name=ui.md_escape(view.claimed_by)), color="violet")
 for reason in view.review_reasons:
     meta.badge(reason, color="orange" if reason.startswith("low") else "red")
 for other, what in view.duplicates:
