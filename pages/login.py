@@ -25,7 +25,10 @@ with st.form("login"):
 
 if submitted:
     try:
-        principal = ui.services().users.authenticate(username, password)
+        # Streamlit gives no address for a local connection (None): those share one count.
+        address = st.context.ip_address
+        principal = ui.services().users.authenticate(
+            username, password, client=address if isinstance(address, str) and address else "local")
     except AuthError as exc:
         # The service's message never says whether the user exists; show its translation.
         st.error(ui.t("login.locked") if "Too many" in str(exc) else ui.t("login.failed"))

@@ -1,4 +1,10 @@
-"""Users: sign-in with lock-out, roles, the first admin."""
+"""Users: sign-in with lock-out, roles, the first admin.
+
+Guessing is braked twice: an account is locked for a while after MAX_FAILED_LOGINS wrong
+passwords in a row, and a client address is refused for a while after MAX_FAILED_LOGINS_PER_CLIENT
+failed sign-ins within LOCKOUT, whichever names it tried (this bounds trying one password on
+many accounts, and guessing names).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,12 @@ from typing import Optional
 
 from db.models import Role, User
 from db.session import Database, UnitOfWork
+from services.api.auth import FailureLimiter
 from services.passwords import hash_secret, needs_rehash, new_password, verify_secret
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=5)
+MAX_FAILED_LOGINS_PER_CLIENT = 20
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -46,13 +54,25 @@ def _principal(user: User) -> Principal:
 
 
 class UserService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, client_limiter: Optional[FailureLimiter] = None) -> None:
         self.database = database
+        # In memory, per process: the app's services (and so this) are one per server process.
+        self.client_limiter = client_limiter or FailureLimiter(MAX_FAILED_LOGINS_PER_CLIENT,
+                                                               LOCKOUT.total_seconds())
 
-    def authenticate(self, username: str, password: str, *, now: Optional[datetime] = None) -> Principal:
-        """Check a password. Repeated failures lock the account for a while, which also bounds
-        how fast anyone can guess."""
-        now = now or datetime.now(timezone.utc)
+    def authenticate(self, username: str, password: str, *, client: str = "local",
+                     now: Optional[datetime] = None) -> Principal:
+        """Check a password. Repeated failures lock the account for a while, and refuse the
+        client address for a while, which bounds how fast anyone can guess."""
+        if self.client_limiter.retry_after(client) is not None:
+            raise AuthError("Too many failed attempts; try again in a few minutes")
+        try:
+            return self._authenticate(username, password, now or datetime.now(timezone.utc))
+        except AuthError:
+            self.client_limiter.record_failure(client)
+            raise
+
+    def _authenticate(self, username: str, password: str, now: datetime) -> Principal:
         username = username.strip()
         with UnitOfWork(self.database) as uow:
             user = uow.users.by_username(username)
