@@ -239,6 +239,8 @@ def decode_base64_image(text: str, name: str = "img", *, max_bytes: Optional[int
     else:
         raise SeedError(ErrorCode.BAD_IMAGE, f"{name} is not valid base64")
     unpadded = compact.rstrip("=")
+    if not unpadded:  # "==": padding and nothing else
+        raise SeedError(ErrorCode.NO_CONTENT, f"{name} is empty")
     if len(unpadded) % 4 == 1:
         raise SeedError(ErrorCode.BAD_IMAGE, f"{name} is not valid base64 (truncated)")
     padded = unpadded + "=" * (-len(unpadded) % 4)
