@@ -73,6 +73,7 @@ _STOP_CODAS = ("p", "t", "c", "ch")
 @lru_cache(maxsize=65536)
 def is_syllable(word: str) -> bool:
     """True for a well-formed Vietnamese syllable (any case, with or without tone mark)."""
+    word = unicodedata.normalize("NFC", word or "")  # combining marks are not alphabetic
     if not word or not word.isalpha():
         return False
     base, tone = split_tone(word)
