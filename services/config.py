@@ -58,6 +58,8 @@ class Settings:
     data_dir: Path = REPO_ROOT / "data"
     database_url: str = ""
     redis_url: str = ""
+    # The task queue's name: deployments (or test runs) sharing one Redis keep apart by it.
+    queue_name: str = "vr-extraction"
     app_language: str = "vi"
     # Extraction backend the app uses: local engine, a self-hosted server, or the cloud API.
     ocr_backend: str = "local"
@@ -140,6 +142,7 @@ class Settings:
             data_dir=data_dir,
             database_url=_env("DATABASE_URL") or f"sqlite:///{data_dir / 'app.db'}",
             redis_url=_env("REDIS_URL"),
+            queue_name=_env("QUEUE_NAME", cls.queue_name),
             app_language=language,
             ocr_backend=backend,
             ocr_server_url=_env("OCR_SERVER_URL", cls.ocr_server_url),

@@ -2,6 +2,7 @@
 
 SQLite needs nothing but a file beside the database (one machine); Redis lets workers on several
 machines share one queue. Task results are not kept: every outcome goes to the database.
+`QUEUE_NAME` keeps deployments that share one Redis apart.
 """
 
 from __future__ import annotations
@@ -10,11 +11,8 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 from services.config import Settings
 
-QUEUE_NAME = "vr-extraction"
-
-
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
-        return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False, utc=True)
+        return RedisHuey(settings.queue_name, url=settings.redis_url, results=False, utc=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "huey.db"), results=False, utc=True)
+    return SqliteHuey(settings.queue_name, filename=str(settings.data_dir / "huey.db"), results=False, utc=True)
