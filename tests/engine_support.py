@@ -71,7 +71,7 @@ def regression_runs() -> tuple[SideRun, ...]:
         for side in (Side.FRONT, Side.BACK):
             image = card.sides[side]
             started = time.perf_counter()
-            outcome = engine().extract([image.image])
+            outcome = engine().extract([image.image], thumb=True)
             runs.append(SideRun(card.card_id, condition, kind, layout, side, dict(image.truth), outcome,
                                 time.perf_counter() - started))
     return tuple(runs)
