@@ -54,7 +54,7 @@ class PrivatePostgres:
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        self.run_tool("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                   "--no-sync", "--locale=C")
 
     @staticmethod
@@ -68,7 +68,9 @@ class PrivatePostgres:
                 return "running as root and there is no 'postgres' user to run a private server as"
         return None
 
-    def _run(self, tool: str, *args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run_tool(self, tool: str, *args: str, timeout: float = 60,
+                 check: bool = True) -> subprocess.CompletedProcess[str]:
+        """One of the server's tools (pg_ctl, pg_dump, ...), as the server's user."""
         command = [str(self.bin / tool), *args]
         if self.user:
             command = ["runuser", "-u", self.user, "--", *command]
@@ -89,20 +91,20 @@ class PrivatePostgres:
         options = (f"-p {self.port} -k {self.root} -c listen_addresses={LOOPBACK} -c fsync=off "
                    "-c full_page_writes=off -c max_connections=60 "
                    "-c shared_buffers=32MB")
-        self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options,
+        self.run_tool("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options,
                   timeout=90)
 
     def stop(self, mode: str = "immediate") -> None:
         """`immediate` drops every connection at once, without a checkpoint: a crash, as far as
         the clients can tell."""
-        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60", timeout=90)
+        self.run_tool("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60", timeout=90)
 
     def running(self) -> bool:
         # pg_ctl refuses to run as root, so this too goes through the server's user.
-        return self._run("pg_ctl", "status", "-D", str(self.data), check=False).returncode == 0
+        return self.run_tool("pg_ctl", "status", "-D", str(self.data), check=False).returncode == 0
 
     def create_database(self, name: str) -> str:
-        self._run("createdb", "-h", LOOPBACK, "-p", str(self.port), "-U", "postgres", name)
+        self.run_tool("createdb", "-h", LOOPBACK, "-p", str(self.port), "-U", "postgres", name)
         return self.url(name)
 
     def destroy(self) -> None:
