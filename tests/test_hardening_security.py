@@ -32,7 +32,7 @@ from services.api_keys import ApiKeyService
 from services.bootstrap import Services
 from services.config import REPO_ROOT, Settings
 from services.review import NotAllowed
-from services.users import MAX_FAILED_LOGINS, MAX_FAILED_LOGINS_PER_CLIENT, AuthError, UserService
+from services.users import MAX_FAILED_LOGINS, MAX_FAILED_LOGINS_PER_CLIENT, AuthError
 from tests.api_fixtures import (
     LOOPBACK,
     ImageServer,
@@ -47,7 +47,7 @@ from tests.api_fixtures import (
     server_settings,
 )
 from tests.factories import BACK_VALUES, extracted_document, make_user, plate_checker
-from tests.test_app_pages import PASSWORD, all_markdown, app, open_next, svc, user, vi  # noqa: F401 - svc: fixture
+from tests.test_app_pages import PASSWORD, all_markdown, app, svc, user, vi  # noqa: F401 - svc: fixture
 
 # --- the API: every route, as nobody, as each kind of caller --------------------------------------
 
