@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export OMP_THREAD_LIMIT := 1
 
 # Tesseract with Debian's Vietnamese data: the engine's OCR.
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie python3-venv
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet python3-venv
 # Tests also draw synthetic certificates (fonts covering Vietnamese) and drive a real browser.
 TEST_SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf \
 	fonts-noto-mono fonts-noto-core fonts-croscore fonts-courier-prime fonts-texgyre

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 from PIL import Image
+from rapidfuzz.distance import Levenshtein
 
 from services.evaluation.canonical import canonical
 from services.extraction import align, fields as locate
@@ -63,6 +64,10 @@ class EngineConfig:
     tessdata_dir: str = DEFAULT_TESSDATA
     max_bytes: int = DEFAULT_MAX_BYTES
     max_pixels: int = DEFAULT_MAX_PIXELS
+    # Recognisers that re-read every value: Debian's `vie` model and the Vietnamese script
+    # model err on different letters, so their agreement is strong evidence and their vote
+    # fixes a share of each one's errors.
+    languages: tuple[str, ...] = ("vie", "Vietnamese")
 
 
 @dataclass
@@ -213,7 +218,7 @@ class Engine:
         return PageRead(rgb=card, gray=gray, rows=rows, labelled=locate.label_rows(rows), rotation=rotation)
 
     def _read_box(self, gray: np.ndarray, box: tuple[int, int, int, int], *, letter_height: float,
-                  whitelist: str = "") -> list[OcrLine]:
+                  whitelist: str = "", lang: str = "vie") -> list[OcrLine]:
         """Read one line of text in `box`, scaled so its letters are about 30 px tall; boxes of
         the words come back in card coordinates.
 
@@ -229,7 +234,7 @@ class Engine:
             (min(3.0, max(0.6, LETTER_PIXELS / max(1.0, letter_height))), PSM.RAW_LINE),
         )
         for scale, psm in attempts:
-            lines = self._read_scaled(gray, box, scale, psm, whitelist)
+            lines = self._read_scaled(gray, box, scale, psm, whitelist, lang)
             chars = sum(len(w.text) for line in lines for w in line.words)
             score = sum(w.conf * len(w.text) for line in lines for w in line.words)
             if score > best_score:
@@ -239,19 +244,19 @@ class Engine:
         return best
 
     def _read_scaled(self, gray: np.ndarray, box: tuple[int, int, int, int], scale: float, psm: int,
-                     whitelist: str) -> list[OcrLine]:
+                     whitelist: str, lang: str = "vie") -> list[OcrLine]:
         piece, scale = crop(gray, box, scale=scale)
         if piece.size == 0:
             return []
-        lines = self._reader().read(piece, psm=psm, whitelist=whitelist)
+        lines = self._reader(lang).read(piece, psm=psm, whitelist=whitelist)
         for line in lines:
             for word in line.words:
                 word.box = _to_card(word.box, box, scale)
             line.box = _to_card(line.box, box, scale)
         return lines
 
-    def _reader(self) -> TesseractReader:
-        return reader(self.config.tessdata_dir)
+    def _reader(self, lang: str = "vie") -> TesseractReader:
+        return reader(self.config.tessdata_dir, lang)
 
     def _side_and_kind(self, page: PageRead, expected: Optional[Side]) -> tuple[Optional[Side], VehicleKind]:
         title_side, title_kind = locate.card_title(page.rows)
@@ -289,7 +294,7 @@ class Engine:
         if issue_date is not None:
             located["last_issue_date"] = issue_date
         if "issued_at" not in located:
-            issuer = locate.locate_issuer_caps(page.rows, page.gray.shape[0])
+            issuer = locate.locate_issuer_caps(page.labelled, page.gray.shape[0])
             if issuer is not None:
                 located["issued_at"] = issuer
         if context.side == Side.FRONT and "id" not in located:
@@ -319,50 +324,53 @@ class Engine:
                                 check_ok=1.0 if absent_expected else 0.0, align_score=context.align_score)
             return FieldRead(name, "", Normalized(value="", ok=absent_expected,
                                                   reason="" if absent_expected else "label not found"), evidence)
-        # Each row of the value is read again on its own; a wrapped value may have picked up a
+        # Readings of the value: the page read, and each row read again on its own by every
+        # recogniser with settings for the field's type. A wrapped value may have picked up a
         # row that belongs to something else, so every prefix of the rows is a candidate.
-        reread_rows = [self._reread_region(name, region, page) for region in item.regions]
-        if not item.words:
-            # The page read saw nothing after the label: the region is a guess, and a second read
-            # of it is trusted only when confident (dots and stains read as "1" otherwise).
-            reread_rows = [[w for w in row if w.conf >= 0.75] for row in reread_rows]
-        page_rows = [[w for w in item.words if _inside(w, region)] for region in item.regions]
+        sources: list[list[list[OcrWord]]] = [[[w for w in item.words if _inside(w, region)]
+                                               for region in item.regions]]
+        for lang in self.config.languages:
+            rows = [self._reread_region(name, region, page, lang) for region in item.regions]
+            if not item.words:
+                # The page read saw nothing after the label: the region is a guess, and a
+                # second read of it is trusted only when confident (dots and stains read as
+                # "1" otherwise).
+                rows = [[w for w in row if w.conf >= 0.75] for row in rows]
+            sources.append(rows)
         best: Optional[FieldRead] = None
         for count in range(1, len(item.regions) + 1):
-            candidate = self._candidate(name, item, page_rows[:count], reread_rows[:count], context,
+            candidate = self._candidate(name, item, [source[:count] for source in sources], context,
                                         absent_expected, options)
             if best is None or _better(name, candidate, best):
                 best = candidate
         assert best is not None
         return best
 
-    def _candidate(self, name: str, item: locate.Located, page_rows: list[list[OcrWord]],
-                   reread_rows: list[list[OcrWord]], context: SideContext, absent_expected: bool,
-                   options: dict[str, object]) -> FieldRead:
-        page_words = [w for row in page_rows for w in row]
-        reread_words = [w for row in reread_rows for w in row]
-        page_text = self._value_text(name, page_words)
-        reread_text = self._value_text(name, reread_words)
-        first = normalize(name, page_text, **options) if page_text else None
-        second = normalize(name, reread_text, **options) if reread_text else None
-        chosen, chosen_words = _choose(name, first, page_words, second, reread_words)
-        agree = bool(first and second and canonical(name, first.value) == canonical(name, second.value))
-        words = chosen_words or page_words
+    def _candidate(self, name: str, item: locate.Located, sources: list[list[list[OcrWord]]],
+                   context: SideContext, absent_expected: bool, options: dict[str, object]) -> FieldRead:
+        readings: list[tuple[Normalized, list[OcrWord]]] = []
+        for rows in sources:
+            words = [w for row in rows for w in row]
+            text = self._value_text(name, words)
+            if text:
+                readings.append((normalize(name, text, **options), words))
+        chosen, words, agreement = _vote(name, readings)
+        page_words = [w for row in sources[0] for w in row]
+        words = words or page_words
         confs = [w.conf for w in words] or [0.0]
         chars = [c for w in words for c in w.chars]
         value = chosen.value if chosen else ""
-        normalized = chosen or Normalized(value="", ok=absent_expected or name in CAR_ONLY,
-                                          reason="" if (absent_expected or name in CAR_ONLY) else "nothing read")
-        if not value and normalized.ok and not absent_expected and name not in CAR_ONLY and \
-                name not in ("capacity",):
+        empty_ok = absent_expected or name in CAR_ONLY or name == "capacity"
+        normalized = chosen or Normalized(value="", ok=empty_ok, reason="" if empty_ok else "nothing read")
+        if not value and normalized.ok and not empty_ok:
             normalized.fail("nothing read")
-        rows = len(page_rows)
+        rows = len(sources[0])
         evidence = Evidence(
             conf_mean=_weighted_conf(words),
             conf_min=min(confs),
             margin_min=min((c.margin for c in chars), default=0.0),
             margin_mean=(sum(c.margin for c in chars) / len(chars)) if chars else 0.0,
-            agree=1.0 if agree else 0.0,
+            agree=agreement,
             check_ok=1.0 if normalized.ok else 0.0,
             corrections=float(normalized.corrections),
             label_score=item.label_score,
@@ -374,14 +382,14 @@ class Engine:
             align_score=context.align_score,
             length=len(value) / 20.0,
         )
-        regions = item.regions[:rows]
-        return FieldRead(name, value, normalized, evidence, box=_union_regions(regions))
+        return FieldRead(name, value, normalized, evidence, box=_union_regions(item.regions[:rows]))
 
-    def _reread_region(self, name: str, region: tuple[int, int, int, int], page: PageRead) -> list[OcrWord]:
+    def _reread_region(self, name: str, region: tuple[int, int, int, int], page: PageRead, lang: str
+                       ) -> list[OcrWord]:
         """Read one row of a value again, on its own, with settings for the field's type."""
         letter = max(8.0, region[3] / 1.9)
         words = [w for line in self._read_box(page.gray, region, letter_height=letter,
-                                              whitelist=WHITELISTS.get(name, "")) for w in line.words]
+                                              whitelist=WHITELISTS.get(name, ""), lang=lang) for w in line.words]
         return locate.value_words(words, int(letter))
 
     @staticmethod
@@ -500,17 +508,24 @@ def _weighted_conf(words: Sequence[OcrWord]) -> float:
     return sum(w.conf * len(w.text) for w in words) / total
 
 
-def _choose(name: str, first: Optional[Normalized], first_words: list[OcrWord],
-            second: Optional[Normalized], second_words: list[OcrWord]) -> tuple[Optional[Normalized], list[OcrWord]]:
-    """Pick between the page read and the re-read: a value that passes its checks beats one that
-    does not; then the re-read, which used settings for the field's type on a tight crop."""
-    options = [(second, second_words), (first, first_words)]
-    options = [(n, w) for n, w in options if n is not None and n.value]
-    if not options:
-        return (first or second), first_words
-    passing = [(n, w) for n, w in options if n.ok]
-    pool = passing or options
-    return pool[0]
+def _vote(name: str, readings: list[tuple[Normalized, list[OcrWord]]]
+          ) -> tuple[Optional[Normalized], list[OcrWord], float]:
+    """The consensus of several readings: among those that pass their checks (if any do), the
+    one closest to all the others (fewest character edits in total), ties going to the more
+    confident. Returns it, its words, and the share of readings that agree with it exactly."""
+    readings = [(n, w) for n, w in readings if n.value]
+    if not readings:
+        return None, [], 0.0
+    keys = [canonical(name, n.value) for n, _w in readings]
+    pool = [i for i, (n, _w) in enumerate(readings) if n.ok] or list(range(len(readings)))
+
+    def rank(i: int) -> tuple[int, float]:
+        distance = sum(Levenshtein.distance(keys[i], keys[j]) for j in range(len(readings)))
+        return distance, -_weighted_conf(readings[i][1])
+
+    best = min(pool, key=rank)
+    agreement = sum(1 for key in keys if key == keys[best]) / len(readings)
+    return readings[best][0], readings[best][1], agreement
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:

@@ -88,6 +88,8 @@ def _row_band(row: Row, x_from: int, x_to: int, pad: int) -> Box:
 def locate_labelled(labelled: Sequence[RowLabels], card_width: int) -> dict[str, Located]:
     """Values right of (or below) their labels. The first, best-matching label of a field wins."""
     found: dict[str, Located] = {}
+    # Words that are part of a label are never part of a value.
+    taken = {id(w) for item in labelled for hit in item.hits for w in item.row.words[hit.start:hit.end]}
     for index, item in enumerate(labelled):
         row = item.row
         for position, hit in enumerate(item.hits):
@@ -97,12 +99,13 @@ def locate_labelled(labelled: Sequence[RowLabels], card_width: int) -> dict[str,
             label_x0, label_x1 = _hit_x(row, hit)
             following = item.hits[position + 1] if position + 1 < len(item.hits) else None
             x_end = _hit_x(row, following)[0] if following else card_width
-            words = value_words(row.words[hit.end:following.start if following else len(row.words)], row.height)
+            label_words = row.words[hit.start:max(hit.start + 1, hit.end)]
+            words = value_words(_beside(labelled, label_words, label_x1, x_end, taken), row.height)
             pad = max(4, row.height // 3)
             located = Located(field=name, words=list(words), regions=[], label_score=hit.score,
                               label_box=(label_x0, row.top, label_x1 - label_x0, row.bottom - row.top))
             if words:
-                located.regions.append(_row_band(row, words[0].box[0], min(x_end, words[-1].x2 + row.height), pad))
+                located.regions.append(_band(words, words[0].box[0], min(x_end, words[-1].x2 + row.height), pad))
             else:
                 # Nothing right of the label: the value may be printed below it.
                 below = None
@@ -124,6 +127,43 @@ def locate_labelled(labelled: Sequence[RowLabels], card_width: int) -> dict[str,
             if previous is None or (not previous.words and located.words):
                 found[name] = located
     return found
+
+
+def _beside(labelled: Sequence[RowLabels], label_words: Sequence[OcrWord], x_from: int, x_to: int,
+            taken: set[int]) -> list[OcrWord]:
+    """Words right of a label on its line, whichever row they were grouped in: a typed value
+    sits a little above or below the printed line, and a large plate rises above its label."""
+    tops = sorted(w.box[1] for w in label_words)
+    bottoms = sorted(w.box[1] + w.box[3] for w in label_words)
+    top, bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+    height = max(1, bottom - top)
+    out = []
+    for item in labelled:
+        if item.row.bottom < top - 3 * height or item.row.top > bottom + 3 * height:
+            continue
+        for word in item.row.words:
+            if id(word) in taken or not x_from - height <= word.box[0] + word.box[2] / 2 < x_to:
+                continue
+            word_top, word_bottom = word.box[1], word.box[1] + word.box[3]
+            middle = (word_top + word_bottom) / 2
+            near = top - 0.6 * height <= middle <= bottom + 0.6 * height
+            overlap = min(bottom, word_bottom) - max(top, word_top)
+            if near or (word.box[3] > 1.3 * height and overlap >= 0.5 * height):
+                out.append(word)
+    out.sort(key=lambda w: w.box[0])
+    return out
+
+
+def _band(words: Sequence[OcrWord], x_from: int, x_to: int, pad: int) -> Box:
+    """The strip holding `words` between two x positions (for reading the value again)."""
+    tops = sorted(w.box[1] for w in words)
+    bottoms = sorted(w.box[1] + w.box[3] for w in words)
+    top, bottom = tops[0], bottoms[-1]
+    middle_top, middle_bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+    # A stray tall word (a seal stroke) must not make the strip huge.
+    if bottom - top > 2.2 * max(1, middle_bottom - middle_top):
+        top, bottom = middle_top, middle_bottom
+    return max(0, x_from - pad), max(0, top - pad), max(1, x_to - x_from + 2 * pad), bottom - top + 2 * pad
 
 
 def _value_below(labelled: Sequence[RowLabels], index: int, x0: int, x1: int
@@ -353,13 +393,19 @@ def _ends_short(text: str) -> bool:
     return last[0] in ("giao", "thong", "cong", "an", "tinh", "tp", "thanh", "pho", "phong", "csgt")
 
 
-def locate_issuer_caps(rows: Sequence[Row], card_height: int) -> Optional[Located]:
+def locate_issuer_caps(labelled: Sequence[RowLabels], card_height: int) -> Optional[Located]:
     """An issuing unit printed without a label (`CÔNG AN TỈNH LÂM ĐỒNG`, `PHÒNG CSGT ...`), in the
-    header or the signature block, possibly over two lines."""
+    header or the signature block, possibly over two lines. Runs of words holding a label
+    ("Công suất", "Khối lượng") are not it."""
     from services.extraction.addresses import match_issuer
 
-    for index, row in enumerate(rows):
+    rows = [item.row for item in labelled]
+    for index, item in enumerate(labelled):
+        row = item.row
+        label_words = {id(w) for hit in item.hits for w in row.words[hit.start:hit.end]}
         for run in _runs(row):
+            if any(id(w) in label_words for w in run):
+                continue
             folded = fold(" ".join(w.text for w in run))
             if not _ISSUER_WORDS.search(folded) or "ngay" in folded or "chu xe" in folded:
                 continue
@@ -378,7 +424,9 @@ def locate_issuer_caps(rows: Sequence[Row], card_height: int) -> Optional[Locate
                     break
                 more = _first_run(words_between(nxt, words[0].box[0] - 3 * row.height,
                                                 words[-1].x2 + 3 * row.height), row.height)
-                if more and abs(more[0].box[3] - row.height) < 0.8 * row.height:
+                letters = sum(ch.isalpha() for w in more for ch in w.text)
+                if more and letters >= 3 and _weighted(more) >= 0.6 and \
+                        abs(more[0].box[3] - row.height) < 0.8 * row.height:
                     located.words.extend(more)
                     located.regions.append(_row_band(nxt, more[0].box[0], more[-1].x2, pad))
                     break

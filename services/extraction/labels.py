@@ -129,9 +129,10 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
                 candidates.append((best[0], len(variant), hit))
     chosen: list[LabelHit] = []
     # Longer and better matches first; then keep those that do not overlap a chosen one.
-    # Best matches first, the longer label on a tie ("số khung" over "số"); then keep those that
-    # do not overlap one already chosen.
-    for _score, _length, hit in sorted(candidates, key=lambda c: (-round(c[0], 2), -c[1], c[2].start)):
+    # The most evidence first: a good match of a long label ("nhãn hiệu động cơ") beats a
+    # perfect match of a shorter one inside it ("nhãn hiệu"); then keep those that do not
+    # overlap one already chosen.
+    for _score, _length, hit in sorted(candidates, key=lambda c: (-c[0] * c[1], -c[0], c[2].start)):
         if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
             chosen.append(hit)
     chosen.sort(key=lambda h: h.start)

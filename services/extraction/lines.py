@@ -38,39 +38,41 @@ def find_segments(gray: np.ndarray) -> list[Segment]:
         blobs.append((int(x), int(y), int(w), int(h)))
     if not blobs:
         return []
-    blobs.sort(key=lambda b: b[1] + b[3] / 2)
-    # Rows: a blob joins the row whose middle line is nearest to its own middle, if within half
-    # a letter (a little more for typed characters that jump off the line). Rows keep their
-    # middle line rather than growing their band, so rotated letters of a seal cannot chain
-    # two lines together.
-    rows: list[list[tuple[int, int, int, int]]] = []
-    middles: list[float] = []
-    heights: list[float] = []
+    # Lines grow left to right: a blob joins the line that ends just before it (within three
+    # letters) and whose middle line, followed over its last few letters, passes through the
+    # blob. Growing by neighbourhood, not by global rows, keeps two columns and a seal at the
+    # same height apart.
+    blobs.sort(key=lambda b: b[0])
+    lines: list[list[tuple[int, int, int, int]]] = []
+    ends: list[int] = []
     for blob in blobs:
         middle = blob[1] + blob[3] / 2
         best, best_distance = None, None
-        for index in range(max(0, len(rows) - 6), len(rows)):
-            distance = abs(middles[index] - middle)
-            limit = 0.55 * max(heights[index], min(blob[3], 2 * heights[index]))
+        for index, line in enumerate(lines):
+            recent = line[-6:]
+            line_height = float(np.median([b[3] for b in recent]))
+            if blob[0] - ends[index] > 3.0 * max(line_height, 0.5 * blob[3], 0.5 * height):
+                continue
+            line_middle = float(np.median([b[1] + b[3] / 2 for b in recent]))
+            distance = abs(line_middle - middle)
+            limit = 0.55 * max(line_height, min(blob[3], 2 * line_height))
             if distance <= limit and (best_distance is None or distance < best_distance):
                 best, best_distance = index, distance
         if best is None:
-            rows.append([blob])
-            middles.append(middle)
-            heights.append(float(blob[3]))
+            lines.append([blob])
+            ends.append(blob[0] + blob[2])
         else:
-            rows[best].append(blob)
-            middles[best] = float(np.median([b[1] + b[3] / 2 for b in rows[best]]))
-            heights[best] = float(np.median([b[3] for b in rows[best]]))
+            lines[best].append(blob)
+            ends[best] = max(ends[best], blob[0] + blob[2])
     segments: list[Segment] = []
-    for row in rows:
-        row.sort(key=lambda b: b[0])
-        letter = float(np.median([b[3] for b in row]))
-        for run in _split_row(row, letter):
+    for line in lines:
+        letter = float(np.median([b[3] for b in line]))
+        for run in _split_row(line, letter):
             # A lone blob is a stain, a frame's corner or a stray mark more often than a line.
             if len(run) == 1 and run[0][2] < 2 * letter:
                 continue
             segments.append(_segment(run, float(np.median([b[3] for b in run])), W, H))
+    segments.sort(key=lambda s: (s.box[1], s.box[0]))
     return segments
 
 
@@ -79,13 +81,16 @@ def _split_row(row: list[tuple[int, int, int, int]], letter: float) -> list[list
     the size of type changes (a small label before a large plate) across a gap, since
     Tesseract reads a line of one size best."""
     runs: list[list[tuple[int, int, int, int]]] = [[row[0]]]
-    for blob in row[1:]:
+    for position in range(1, len(row)):
+        blob = row[position]
         run = runs[-1]
         gap = blob[0] - max(b[0] + b[2] for b in run)
-        before = float(np.median([b[3] for b in run[-3:]]))
-        after = float(blob[3])
-        size_change = max(before, after) / max(1.0, min(before, after)) >= 1.8
-        if gap > 3.0 * max(letter, 0.5 * blob[3]) or (size_change and gap > 0.5 * min(before, after)):
+        # Sizes on either side, over a few letters: capitals, tone marks and lower case
+        # differ a lot letter by letter, not word by word.
+        before = float(np.median([b[3] for b in run[-4:]]))
+        after = float(np.median([b[3] for b in row[position:position + 4]]))
+        size_change = max(before, after) / max(1.0, min(before, after)) >= 2.0
+        if gap > 3.0 * max(letter, 0.5 * blob[3]) or (size_change and gap > 0.6 * min(before, after)):
             runs.append([blob])
         else:
             run.append(blob)

@@ -283,6 +283,15 @@ def normalize_name(raw: str) -> Normalized:
     return result
 
 
+def drop_stray_dots(text: str) -> str:
+    """Leader dots left under a typed value stick to its words ("Thôn. Phước.. Lộc"). A dot
+    after a word of three letters or more is such a stray; abbreviations (P., TP., TX.) keep
+    theirs, and so does a dot inside a token (P.SONG, 2.0)."""
+    text = re.sub(r"\s*\.{2,}\s*", " ", text)
+    text = re.sub(r"(?<=[^\W\d_]{3})\.(?=\s|,|$)", "", text)
+    return clean_text(text)
+
+
 # Address tokens that are not syllables but are normal on cards (folded).
 _ADDRESS_ABBREVIATIONS = frozenset(
     "p q h tp tx tt x t kp kdc kcn khu pho so ngo ngach hem kiet to ap thon xom ban duong dt ql tl "
@@ -291,7 +300,7 @@ _ADDRESS_ABBREVIATIONS = frozenset(
 
 
 def normalize_address(raw: str) -> Normalized:
-    text = clean_text(raw).strip(" ,.;:")
+    text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
     text = re.sub(r"\s*,\s*", ", ", text)
     result = Normalized(value=text)
     if len(text) < 8:
@@ -323,7 +332,7 @@ _ISSUER_WORDS = ("Cảnh sát giao thông", "Công an", "Phòng", "Đội", "C�
 
 def normalize_issuer(raw: str) -> Normalized:
     """The registering unit as printed; its province gives `issued_at_code`."""
-    text = clean_text(raw).strip(" ,.;:")
+    text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
     result = Normalized(value=text)
     hit = addresses.match_issuer(text)
     if hit is None:

@@ -31,6 +31,8 @@ class OcrChar:
     text: str
     conf: float  # 0..1
     margin: float  # best minus second-best choice probability, 0..1 (1 when no rival)
+    # Other readings of this character with their scores (0..1), best first.
+    alternatives: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -77,6 +79,7 @@ class TesseractReader:
         self.api.SetVariable("lstm_choice_mode", "2")  # keep per-character alternatives
         self._osd: Optional[tesserocr.PyTessBaseAPI] = None
         self._tessdata_dir = tessdata_dir
+        self.lang = lang
 
     def close(self) -> None:
         self.api.End()
@@ -165,23 +168,30 @@ def _symbol(iterator: tesserocr.PyResultIterator) -> Optional[OcrChar]:
     text = iterator.GetUTF8Text(RIL.SYMBOL)
     if not text:
         return None
-    scores = sorted((choice.Confidence() for choice in iterator.GetChoiceIterator()), reverse=True)
-    best = scores[0] if scores else iterator.Confidence(RIL.SYMBOL)
+    choices = sorted(((unicodedata.normalize("NFC", c.GetUTF8Text() or ""), c.Confidence() / 100.0)
+                      for c in iterator.GetChoiceIterator()), key=lambda pair: -pair[1])
+    scores = [score for _text, score in choices]
+    best = scores[0] if scores else iterator.Confidence(RIL.SYMBOL) / 100.0
     rival = scores[1] if len(scores) > 1 else 0.0
+    text = unicodedata.normalize("NFC", text)
     return OcrChar(
-        text=unicodedata.normalize("NFC", text),
+        text=text,
         conf=max(0.0, min(1.0, iterator.Confidence(RIL.SYMBOL) / 100.0)),
-        margin=max(0.0, min(1.0, (best - rival) / 100.0)),
+        margin=max(0.0, min(1.0, best - rival)),
+        alternatives=tuple((alt, score) for alt, score in choices if alt and alt != text)[:3],
     )
 
 
 _local = threading.local()
 
 
-def reader(tessdata_dir: str = DEFAULT_TESSDATA) -> TesseractReader:
-    """This thread's reader (Tesseract API objects must not be shared between threads)."""
-    instance = getattr(_local, "reader", None)
-    if instance is None or instance._tessdata_dir != tessdata_dir:
-        instance = TesseractReader(tessdata_dir)
-        _local.reader = instance
-    return instance
+def reader(tessdata_dir: str = DEFAULT_TESSDATA, lang: str = "vie") -> TesseractReader:
+    """This thread's reader for a language (Tesseract API objects must not be shared between
+    threads)."""
+    readers = getattr(_local, "readers", None)
+    if readers is None:
+        readers = _local.readers = {}
+    key = (tessdata_dir, lang)
+    if key not in readers:
+        readers[key] = TesseractReader(tessdata_dir, lang)
+    return readers[key]

@@ -8,6 +8,7 @@ rows below it for wrapped addresses and values printed under their label.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -44,24 +45,58 @@ class Row:
         return " ".join(self.texts)
 
 
+_GLUED = re.compile(r"^(.*?[:)])[\W_]*?([^\W_].*)$")
+
+
+def split_glued(word: OcrWord) -> list[OcrWord]:
+    """A label's colon or closing bracket printed without a space before the value is read as
+    one word ("(Owner):TRẦN"): split it there, sharing the box by character count."""
+    match = _GLUED.match(word.text)
+    if not match or len(match.group(1)) < 2:
+        return [word]
+    head, tail = match.group(1), match.group(2)
+    x, y, w, h = word.box
+    cut = max(1, int(w * (len(word.text) - len(tail)) / len(word.text)))
+    return [
+        OcrWord(text=head, conf=word.conf, box=(x, y, cut, h), chars=word.chars[:len(head)]),
+        OcrWord(text=tail, conf=word.conf, box=(x + cut, y, max(1, w - cut), h), chars=word.chars[-len(tail):]),
+    ]
+
+
 def build_rows(lines: Iterable[OcrLine]) -> list[Row]:
-    """Group words into rows by vertical overlap, top to bottom, each row left to right."""
-    words = sorted((w for line in lines for w in line.words if w.text.strip()),
-                   key=lambda w: (w.box[1] + w.box[3] / 2, w.box[0]))
+    """Group lines into rows, top to bottom, each row left to right. A line read as one stays
+    whole; two lines share a row when their middles are within half a letter of each other
+    (the two columns of a row, or a label and a value read apart)."""
+    pieces = []
+    for line in lines:
+        words = [piece for w in line.words if w.text.strip() for piece in split_glued(w)]
+        if not words:
+            continue
+        middles = sorted(w.box[1] + w.box[3] / 2 for w in words)
+        heights = sorted(w.box[3] for w in words)
+        pieces.append((middles[len(middles) // 2], heights[len(heights) // 2], words))
+    pieces.sort(key=lambda piece: piece[0])
     rows: list[Row] = []
-    for word in words:
-        middle = word.box[1] + word.box[3] / 2
+    row_middles: list[float] = []
+    row_heights: list[float] = []
+    for middle, height, words in pieces:
         best = None
-        for row in rows[-4:]:
-            overlap = min(row.bottom, word.box[1] + word.box[3]) - max(row.top, word.box[1])
-            tolerance = 0.5 * min(row.height, word.box[3])
-            if abs(row.middle - middle) <= tolerance or overlap >= 0.6 * min(row.height, word.box[3]):
-                if best is None or abs(row.middle - middle) < abs(best.middle - middle):
-                    best = row
+        for index in range(len(rows) - 1, -1, -1):
+            if middle - row_middles[index] > 4 * max(row_heights[index], height):
+                break
+            distance = abs(row_middles[index] - middle)
+            small, large = sorted((row_heights[index], height))
+            # Same size: middles within half a letter. A small label beside a large plate
+            # shares its baseline: its middle lies within the large line's height.
+            same_row = distance <= 0.5 * small or (small <= 0.8 * large and distance <= 0.5 * large)
+            if same_row and (best is None or distance < abs(row_middles[best] - middle)):
+                best = index
         if best is None:
-            rows.append(Row(words=[word]))
+            rows.append(Row(words=list(words)))
+            row_middles.append(middle)
+            row_heights.append(height)
         else:
-            best.words.append(word)
+            rows[best].words.extend(words)
     for row in rows:
         row.words.sort(key=lambda w: w.box[0])
     rows.sort(key=lambda r: r.middle)
