@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Row, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
@@ -21,6 +23,22 @@ from db.models import (
     FieldValue,
     Image,
     User,
+)
+
+
+_documents = Document.__table__
+_fields = FieldValue.__table__
+# What an export row is made of (services.export builds the row), nothing more.
+EXPORT_DOCUMENT_COLUMNS = (
+    _documents.c.id, _documents.c.status, _documents.c.kind, _documents.c.source, _documents.c.source_detail,
+    _documents.c.province_code, _documents.c.created_at, _documents.c.reviewed_by, _documents.c.reviewed_at,
+    _documents.c.decision_note,
+)
+# Each column costs about half a second of fetching per 100 000 documents: the fields' side only
+# orders them (in SQL), it is not read.
+EXPORT_FIELD_COLUMNS = (
+    _fields.c.document_id, _fields.c.name, _fields.c.value, _fields.c.corrected_value, _fields.c.confidence,
+    _fields.c.corrected_by,
 )
 
 
@@ -333,29 +351,40 @@ class DocumentRepository:
         return list(self.session.scalars(select(Image.document_id).where(Image.sha256 == sha256).distinct()))
 
     # --- export ---------------------------------------------------------------------------
-    def iter_export(self, flt: DocumentFilter, chunk: int = 1000) -> Iterator[tuple[Document, list[FieldValue]]]:
-        """Documents with their fields, in id order, fetched in chunks (keyset pagination) so
-        that memory stays flat however many documents there are."""
-        last_id = 0
-        while True:
-            documents = self.session.scalars(
-                select(Document)
-                .where(Document.id > last_id, *flt.clauses())
-                .order_by(Document.id)
-                .limit(chunk)
-            ).all()
-            if not documents:
-                return
-            ids = [document.id for document in documents]
-            by_document: dict[int, list[FieldValue]] = {i: [] for i in ids}
-            for field in self.session.scalars(
-                select(FieldValue).where(FieldValue.document_id.in_(ids)).order_by(FieldValue.id)
-            ):
-                by_document[field.document_id].append(field)
-            for document in documents:
-                yield document, by_document[document.id]
-            last_id = ids[-1]
-            self.session.expunge_all()
+    def iter_export(self, flt: DocumentFilter, batch: int = 2000) -> Iterator[tuple[Row[Any], list[Row[Any]]]]:
+        """Documents in id order, each with its fields, as plain rows of `EXPORT_DOCUMENT_COLUMNS`
+        and `EXPORT_FIELD_COLUMNS`; a document's fields come back side first, then by name.
+
+        Two streamed queries, documents by id and fields by (document_id, side, name), merged
+        here: both orders are an index's (the primary key, uq_fields_document_id_side_name), so
+        neither database sorts, and memory holds `batch` rows of each whatever the size of the
+        export (server-side cursors on PostgreSQL; SQLite's cursors step lazily anyway). Core rows
+        through the session's connection, fetched a batch at a time: ORM entities, or a Python
+        call per row, were most of a 100 000-document export's time.
+        """
+        connection = self.session.connection()
+        streamed = {"yield_per": batch}
+        clauses = flt.clauses()
+        documents = connection.execute(
+            select(*EXPORT_DOCUMENT_COLUMNS).where(*clauses).order_by(_documents.c.id), execution_options=streamed
+        )
+        fields_query = select(*EXPORT_FIELD_COLUMNS).order_by(_fields.c.document_id, _fields.c.side, _fields.c.name)
+        if clauses:
+            fields_query = fields_query.join_from(_fields, _documents, _documents.c.id == _fields.c.document_id)
+            fields_query = fields_query.where(*clauses)
+        fields = connection.execute(fields_query, execution_options=streamed)
+        groups = groupby(chain.from_iterable(fields.partitions()), key=itemgetter(0))  # by document_id
+        group_id, group = next(groups, (None, iter(())))
+        for document in chain.from_iterable(documents.partitions()):
+            # Under READ COMMITTED the two queries may see different moments: skip fields of
+            # documents that the documents query did not see.
+            while group_id is not None and group_id < document.id:
+                group_id, group = next(groups, (None, iter(())))
+            if group_id != document.id:  # a document without fields (a failed read)
+                yield document, []
+                continue
+            yield document, list(group)
+            group_id, group = next(groups, (None, iter(())))
 
     def batch_progress(self, batch_id: int) -> dict[str, int]:
         rows = self.session.execute(

@@ -25,7 +25,7 @@ from db.models import Batch, Document, FieldValue, User
 from db.repositories import DocumentFilter
 from db.session import Database
 from services.export import ExportService, columns, write_csv
-from services.schema import BACK_FIELDS, FRONT_FIELDS
+from services.schema import BACK_FIELDS, FRONT_FIELDS, Side
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -190,11 +190,17 @@ def test_filters_choose_the_documents(cases: Database, flt: DocumentFilter, expe
     assert ExportService(cases).count(flt) == len(expected)
 
 
-def test_the_chunk_size_does_not_change_the_output(cases: Database) -> None:
-    """Documents are read in keyset chunks; a chunk boundary must not split or drop anything."""
+def test_the_batch_size_does_not_change_the_output(cases: Database) -> None:
+    """Rows are fetched in batches; a batch boundary must not split or drop anything."""
     outputs = set()
-    for chunk in (1, 2, 3, 1000):
+    for batch in (1, 2, 3, 1000):
         out = io.BytesIO()
-        write_csv(ExportService(cases).rows(DocumentFilter(), chunk=chunk), out)
+        write_csv(ExportService(cases).rows(DocumentFilter(), batch=batch), out)
         outputs.add(out.getvalue())
     assert outputs == {(GOLDEN / "cases.csv").read_bytes()}
+
+
+def test_the_back_side_sorts_first() -> None:
+    """The export reads a document's fields ordered by side and keeps the first of each name: the
+    back must sort before every other side for its values to win."""
+    assert min(side.value for side in Side) == Side.BACK.value
