@@ -150,7 +150,7 @@ UNIT_TYPE_WORDS = ("Thành phố", "Thị trấn", "Thị xã", "Phường", "Qu
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _cased(official: str, printed: str) -> str:
+def cased(official: str, printed: str) -> str:
     """The official word written the way the printed one is (capitals or not)."""
     if len(printed) > 1 and printed.isupper():
         return official.upper()
@@ -232,7 +232,7 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
         if how == "name":
             named.update(range(start, start + size))
         printed = " ".join(t.group(0) for t in span)
-        spelled = [_cased(part, token.group(0)) for part, token in zip(parts, span)]
+        spelled = [cased(part, token.group(0)) for part, token in zip(parts, span)]
         for offset, (token, new) in enumerate(zip(span, spelled)):
             if new != token.group(0):
                 replacements[start + offset] = new

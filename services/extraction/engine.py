@@ -30,6 +30,7 @@ from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, Tes
 from services.extraction.lines import find_segments
 from services.extraction.prepare import CROP_BORDER, crop, is_blank, ocr_gray
 from services.extraction.rows import Row, build_rows
+from services.extraction.vietnamese import fold
 from services.results import ExtractionOutcome, FieldReading, SideReading
 from services.schema import BACK_FIELDS, FRONT_FIELDS, ErrorCode, SeedError, Side, VehicleKind
 
@@ -337,24 +338,36 @@ class Engine:
                 # "1" otherwise).
                 rows = [[w for w in row if w.conf >= 0.75] for row in rows]
             sources.append(rows)
+        preferred = None
+        if name == "last_issue_date":
+            parts = self._date_parts(item, page)
+            if parts:
+                # Day, month and year read digit by digit: when they make a date, it beats the
+                # whole-line readings, which share the same misreadings.
+                sources.append([parts])
+                preferred = len(sources) - 1
         best: Optional[FieldRead] = None
         for count in range(1, len(item.regions) + 1):
             candidate = self._candidate(name, item, [source[:count] for source in sources], context,
-                                        absent_expected, options)
+                                        absent_expected, options, preferred)
             if best is None or _better(name, candidate, best):
                 best = candidate
         assert best is not None
         return best
 
     def _candidate(self, name: str, item: locate.Located, sources: list[list[list[OcrWord]]],
-                   context: SideContext, absent_expected: bool, options: dict[str, object]) -> FieldRead:
+                   context: SideContext, absent_expected: bool, options: dict[str, object],
+                   preferred: Optional[int] = None) -> FieldRead:
         readings: list[tuple[Normalized, list[OcrWord]]] = []
-        for rows in sources:
+        first_choice: Optional[int] = None
+        for index, rows in enumerate(sources):
             words = [w for row in rows for w in row]
             text = self._value_text(name, words)
             if text:
+                if index == preferred:
+                    first_choice = len(readings)
                 readings.append((normalize(name, text, **options), words))
-        chosen, words, agreement = _vote(name, readings)
+        chosen, words, agreement = _vote(name, readings, first_choice)
         page_words = [w for row in sources[0] for w in row]
         words = words or page_words
         confs = [w.conf for w in words] or [0.0]
@@ -384,6 +397,42 @@ class Engine:
         )
         return FieldRead(name, value, normalized, evidence, box=_union_regions(item.regions[:rows]))
 
+    def _date_parts(self, item: locate.Located, page: PageRead) -> list[OcrWord]:
+        """`ngày 11 tháng 05 năm 2023`: the day, month and year read one by one with only
+        digits allowed, from the gaps between the words "ngày", "tháng" and "năm" (a
+        typewriter's "11" next to a seal is often read as "1†" in the whole line)."""
+        words = item.words
+        folded = [fold(w.text) for w in words]
+        month = next((i for i, t in enumerate(folded) if locate.is_word(t, "thang")), None)
+        year = next((i for i, t in enumerate(folded) if locate.is_word(t, "nam") and month is not None
+                     and i > month), None)
+        if month is None or year is None:
+            return []
+        day_from = next((words[i].x2 for i in range(month - 1, -1, -1)
+                         if locate.is_word(folded[i], "ngay") or ")" in words[i].text), None)
+        if day_from is None:
+            day_from = words[max(0, month - 2)].box[0] - 5
+        year_words = [w for w in words[year + 1:year + 3]]
+        gaps = [
+            (day_from, words[month].box[0]),
+            (words[month].x2, words[year].box[0]),
+            (words[year].x2, (year_words[-1].x2 + 8) if year_words else words[year].x2 + 6 * words[year].box[3]),
+        ]
+        top = min(w.box[1] for w in words)
+        bottom = max(w.box[1] + w.box[3] for w in words)
+        parts: list[OcrWord] = []
+        for x0, x1 in gaps:
+            if x1 - x0 < 4:
+                return []
+            box = (int(x0), max(0, top - 4), int(x1 - x0), bottom - top + 8)
+            lines = self._read_box(page.gray, box, letter_height=max(8.0, (bottom - top) / 1.3),
+                                   whitelist="0123456789")
+            digits = [w for line in lines for w in line.words if w.text.isdigit()]
+            if not digits:
+                return []
+            parts.append(max(digits, key=lambda w: (len(w.text), w.conf)))
+        return parts
+
     def _reread_region(self, name: str, region: tuple[int, int, int, int], page: PageRead, lang: str
                        ) -> list[OcrWord]:
         """Read one row of a value again, on its own, with settings for the field's type."""
@@ -394,7 +443,9 @@ class Engine:
 
     @staticmethod
     def _value_text(name: str, words: Sequence[OcrWord]) -> str:
-        text = " ".join(w.text for w in words)
+        text = _join_rows(name, words)
+        # Look-alike characters OCR produces for a slash.
+        text = text.replace("⁄", "/").replace("∕", "/")
         # Leader dots left between the words of a value.
         text = re.sub(r"\s*[.…·]{2,}\s*", " ", text)
         text = locate.strip_label_punctuation(text).strip()
@@ -439,6 +490,30 @@ class Engine:
         for name, value in derived.items():
             if name in {spec.name for spec in BACK_FIELDS}:
                 reading.fields[name] = FieldReading(name=name, value=value, confidence=None)
+
+
+_UNIT_START = re.compile(r"^(?:phường|xã|thị trấn|thị xã|quận|huyện|thành phố|tỉnh|tp\b|tx\b|tt\b|[pqxht]\.)",
+                         re.IGNORECASE)
+
+
+def _join_rows(name: str, words: Sequence[OcrWord]) -> str:
+    """The words of a value as text. Where an address wraps before an administrative unit, the
+    comma that ended the line is often lost in reading: it is put back."""
+    rows: list[list[OcrWord]] = []
+    for word in words:
+        if rows and word.box[1] > rows[-1][-1].box[1] + 0.8 * rows[-1][-1].box[3]:
+            rows.append([word])
+        elif rows:
+            rows[-1].append(word)
+        else:
+            rows.append([word])
+    parts = [" ".join(w.text for w in row) for row in rows]
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        if name == "address" and text and not text.rstrip().endswith(",") and _UNIT_START.match(part.strip()):
+            text = text.rstrip() + ","
+        text = f"{text} {part}"
+    return text
 
 
 def _to_card(inner: tuple[int, int, int, int], box: tuple[int, int, int, int], scale: float
@@ -508,11 +583,19 @@ def _weighted_conf(words: Sequence[OcrWord]) -> float:
     return sum(w.conf * len(w.text) for w in words) / total
 
 
-def _vote(name: str, readings: list[tuple[Normalized, list[OcrWord]]]
+def _vote(name: str, readings: list[tuple[Normalized, list[OcrWord]]], preferred: Optional[int] = None
           ) -> tuple[Optional[Normalized], list[OcrWord], float]:
     """The consensus of several readings: among those that pass their checks (if any do), the
     one closest to all the others (fewest character edits in total), ties going to the more
-    confident. Returns it, its words, and the share of readings that agree with it exactly."""
+    confident; a `preferred` reading that passes its checks is taken as it is. Returns the
+    choice, its words, and the share of readings that agree with it exactly."""
+    if preferred is not None and not (readings[preferred][0].value and readings[preferred][0].ok):
+        preferred = None
+    if preferred is not None:
+        key = canonical(name, readings[preferred][0].value)
+        valued = [n for n, _w in readings if n.value]
+        agreement = sum(1 for n in valued if canonical(name, n.value) == key) / len(valued)
+        return readings[preferred][0], readings[preferred][1], agreement
     readings = [(n, w) for n, w in readings if n.value]
     if not readings:
         return None, [], 0.0

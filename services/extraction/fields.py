@@ -283,7 +283,7 @@ def _looks_like_gloss(words: Sequence[OcrWord]) -> bool:
 
 
 # --- rows without a label --------------------------------------------------------------------------
-def _is_word(folded: str, target: str) -> bool:
+def is_word(folded: str, target: str) -> bool:
     core = re.sub(r"[^a-z]", "", folded)
     return core == target or (len(core) >= 3 and len(target) >= 4 and _close(core, target))
 
@@ -306,21 +306,16 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
         joined = " ".join(folded)
         if "gia tri" in joined or "lan dau" in joined or "den ngay" in joined or "gia tr" in joined:
             continue
-        months = [i for i, t in enumerate(folded) if _is_word(t, "thang")]
+        months = [i for i, t in enumerate(folded) if is_word(t, "thang")]
         for m in months:
-            years = [j for j in range(m + 1, min(len(folded), m + 6)) if _is_word(folded[j], "nam")]
+            years = [j for j in range(m + 1, min(len(folded), m + 6)) if is_word(folded[j], "nam")]
             if not years:
                 continue
-            # The day: the nearest word with a digit before "tháng"; under a seal it may be lost,
-            # then the line from "ngày" (or just before "tháng") is read again as a whole.
-            day = next((j for j in range(m - 1, max(-1, m - 4), -1) if re.search(r"\d", row.words[j].text)), None)
-            if day is None:
-                day = next((j for j in range(m - 1, max(-1, m - 4), -1) if _is_word(folded[j], "ngay")), m - 1)
-                if day < 0:
-                    continue
-            start = day
-            if start > 0 and _is_word(folded[start - 1], "ngay"):
-                start -= 1
+            # From "ngày" (or a few words before "tháng" when "ngày" is lost under the seal): the
+            # day may be read as anything, so the region is read again as a whole.
+            start = next((j for j in range(m - 1, max(-1, m - 5), -1) if is_word(folded[j], "ngay")), None)
+            if start is None:
+                start = max(0, m - 2)
             end = years[0] + 1
             while end < len(row.words) and end <= years[0] + 2 and not re.search(r"\d{4}", row.words[end - 1].text):
                 end += 1
@@ -374,7 +369,8 @@ def _digit_words(words: Sequence[OcrWord]) -> list[OcrWord]:
     return out
 
 
-_ISSUER_WORDS = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bphong\b|^\W*(?:c[o0]n\w*|ph[o0]n\w*)\b")
+_ISSUER_WORDS = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bphong\b|^\W*(?:c[o0]n\w*|ph[o0]n\w*)\b"
+                           r"|\ban\W+(?:tp|tinh|thanh pho|quan|huyen|thi xa)\b")
 
 
 def _runs(row: Row) -> list[list[OcrWord]]:
@@ -425,8 +421,10 @@ def locate_issuer_caps(labelled: Sequence[RowLabels], card_height: int) -> Optio
                 more = _first_run(words_between(nxt, words[0].box[0] - 3 * row.height,
                                                 words[-1].x2 + 3 * row.height), row.height)
                 letters = sum(ch.isalpha() for w in more for ch in w.text)
-                if more and letters >= 3 and _weighted(more) >= 0.6 and \
-                        abs(more[0].box[3] - row.height) < 0.8 * row.height:
+                joined = located.text + " " + " ".join(w.text for w in more)
+                names_place = bool(more) and match_issuer(joined) is not None
+                plausible = bool(more) and letters >= 3 and _weighted(more) >= 0.6
+                if (names_place or plausible) and abs(more[0].box[3] - row.height) < 0.8 * row.height:
                     located.words.extend(more)
                     located.regions.append(_row_band(nxt, more[0].box[0], more[-1].x2, pad))
                     break

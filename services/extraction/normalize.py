@@ -299,15 +299,30 @@ _ADDRESS_ABBREVIATIONS = frozenset(
 )
 
 
+# Words that start the street part of addresses, spelled right; matched without diacritics.
+_ADDRESS_WORDS = ("Tổ dân phố", "Khu phố", "Tiểu khu", "Khu dân cư", "Ngõ", "Ngách", "Hẻm", "Kiệt", "Xóm",
+                  "Thôn", "Ấp", "Khóm", "Bản", "Buôn", "Đường", "Phố")
+
+
+def _respell_address_words(text: str) -> str:
+    text, _changes = addresses.respell(text, [], exact_only=_ADDRESS_WORDS)
+    # "Tổ 12" (a residential group) is misread with other tone marks.
+    return re.sub(r"\b[Tt][OoÔôỐốỒồỔổỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+\d)", lambda m: addresses.cased("Tổ", m.group(0)), text)
+
+
 def normalize_address(raw: str) -> Normalized:
     text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
     text = re.sub(r"\s*,\s*", ", ", text)
     result = Normalized(value=text)
     if len(text) < 8:
         return result.fail("too short for an address")
+    text = _respell_address_words(text)
+    result.value = text
     match = addresses.match_address(text)
     result.match_score = match.score
-    if match.province_code:
+    if match.complete:
+        # Only a full match (ward within district within province) vouches for the names it
+        # would put in; a partial one could respell a street after the wrong province.
         repaired, changes = addresses.repair_unit_names(text, match)
         if changes:
             result.value = repaired
@@ -332,7 +347,8 @@ _ISSUER_WORDS = ("Cảnh sát giao thông", "Công an", "Phòng", "Đội", "C�
 
 def normalize_issuer(raw: str) -> Normalized:
     """The registering unit as printed; its province gives `issued_at_code`."""
-    text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
+    # Brackets, quotes and bars are stains or seal strokes read as characters.
+    text = drop_stray_dots(clean_text(re.sub(r"[()\[\]{}|\"'`´‘’“”«»¡¿†‡§~^*_=<>]", " ", raw))).strip(" ,.;:-")
     result = Normalized(value=text)
     hit = addresses.match_issuer(text)
     if hit is None:
