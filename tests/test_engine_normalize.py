@@ -348,6 +348,27 @@ def test_unit_type_words_are_respelled_only_where_they_name_a_unit() -> None:
         passes(normalize_address(printed), printed)
 
 
+def test_street_words_are_respelled_but_not_inside_unit_names() -> None:
+    passes(normalize_address("Số 12 duong Lê Lợi, Phường Bến Nghé, Quận 1, TP HCM"),
+           "Số 12 đường Lê Lợi, Phường Bến Nghé, Quận 1, TP HCM")
+    passes(normalize_address("Thon 3, Xã Ea Tu, TP Buôn Ma Thuột, Đắk Lắk"), "Thôn 3, Xã Ea Tu, TP Buôn Ma Thuột, Đắk Lắk")
+    for printed in ("Khu phố 8, Phường Hòa Nghĩa, Quận Dương Kinh, Thành phố Hải Phòng",
+                    "Khu phố 8, Hòa Nghĩa, Dương Kinh, Hải Phòng"):  # Dương is no Đường here
+        result = normalize_address(printed)
+        passes(result, printed)
+        assert result.notes == []
+    # A street named after a person keeps its name; a lane number shows a misread lane word.
+    passes(normalize_address("Số 360 Ngõ 192 Ngô Quyền, Phường 9, Quận 5, Thành phố Hồ Chí Minh"),
+           "Số 360 Ngõ 192 Ngô Quyền, Phường 9, Quận 5, Thành phố Hồ Chí Minh")
+    passes(normalize_address("Ngô 192 Lê Lợi, Phường 9, Quận 5, Thành phố Hồ Chí Minh"),
+           "Ngõ 192 Lê Lợi, Phường 9, Quận 5, Thành phố Hồ Chí Minh")
+
+
+def test_words_glued_together_are_not_swallowed_by_a_unit_name() -> None:
+    result = normalize_address("Tổ 2, Xã Phước Hưng, Huyện Long ĐấtTỉnhBà Rịa - Vũng Tàu")
+    assert "ĐấtTỉnhBà" in result.value
+
+
 @pytest.mark.parametrize("printed, code", [
     ("Số 5, Phường Vĩnh Hải, TP Nha Trang, Khánh Hòa", "56"),
     ("Số 5, Phường Vĩnh Hải, TP Nha Trang, Khánh Hoà", "56"),  # the older spelling, kept

@@ -222,6 +222,9 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
                 continue
             key = fold(" ".join(t.group(0) for t in tokens[start:start + size]))
             score = 100.0 if key == target else (fuzz.ratio(key, target) if loose and key not in fixed else 0.0)
+            if score < 100.0 and any(fuzz.ratio(fold(t.group(0)), fold(part)) < 60
+                                     for t, part in zip(tokens[start:start + size], parts)):
+                continue  # each word must resemble its counterpart: "ĐấtTỉnhBà" is no "Bà"
             if score >= cutoff and (best is None or score >= best[0]):
                 best = (score, start)
         if best is None:
@@ -248,6 +251,18 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
             last = token.end()
     out.append(text[last:])
     return "".join(out), changes
+
+
+def unit_name_spellings(match: AddressMatch) -> tuple[str, ...]:
+    """The official short names of a matched address's units, and the province's other writings."""
+    if not match.province_code:
+        return ()
+    names = [units.province(match.province_code).short_name, *units.PROVINCE_ALIASES.get(match.province_code, ())]
+    if match.district_code:
+        names.append(units.district(match.district_code).short_name)
+    if match.ward_code:
+        names.append(units.ward(match.ward_code).short_name)
+    return tuple(names)
 
 
 def repair_unit_names(text: str, match: AddressMatch) -> tuple[str, list[str]]:

@@ -11,13 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from rapidfuzz import fuzz, process
 
 from services.evaluation.canonical import clean_text, parse_date
 from services.extraction import addresses
-from services.extraction.vietnamese import fold, invalid_syllables, surname_spelling
+from services.extraction.vietnamese import fold, invalid_syllables, is_syllable, surname_spelling
 from services.reference import admin_units as units, plate_codes, vehicles
 
 TODAY_YEAR = date.today().year
@@ -299,13 +299,29 @@ _ADDRESS_ABBREVIATIONS = frozenset(
 )
 
 
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 # Words that start the street part of addresses, spelled right; matched without diacritics.
 _ADDRESS_WORDS = ("Tổ dân phố", "Khu phố", "Tiểu khu", "Khu dân cư", "Ngõ", "Ngách", "Hẻm", "Kiệt", "Xóm",
                   "Thôn", "Ấp", "Khóm", "Bản", "Buôn", "Đường", "Phố")
 
 
-def _respell_address_words(text: str) -> str:
-    text, _changes = addresses.respell(text, [], exact_only=_ADDRESS_WORDS)
+def _respell_address_words(text: str, units: Sequence[str] = ()) -> str:
+    """Street words spelled right; the places of `units` (the matched unit names, as printed)
+    are left alone: "Quận Dương Kinh" holds no "Đường". A word is respelled only when it is in
+    doubt: printed without marks, no syllable, or followed by a number ("Ngô 192" is "Ngõ 192",
+    but "Ngô Quyền" is a street named after a person)."""
+    fixed, _changes = addresses.respell(text, [], exact_only=_ADDRESS_WORDS, keep=units)
+    old, new = list(_LETTER_RUN.finditer(text)), list(_LETTER_RUN.finditer(fixed))
+    if len(old) == len(new) and fixed != text:
+        out, last = [], 0
+        for printed, spelled in zip(old, new):
+            word = printed.group(0)
+            doubtful = (fold(word) == word.lower() or not is_syllable(word)
+                        or re.match(r"\s*\d", text[printed.end():]) is not None)
+            out += [text[last:printed.start()], spelled.group(0) if doubtful else word]
+            last = printed.end()
+        out.append(text[last:])
+        text = "".join(out)
     # "Tổ 12" (a residential group) is misread with other tone marks.
     return re.sub(r"\b[Tt][OoÔôỐốỒồỔổỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+\d)", lambda m: addresses.cased("Tổ", m.group(0)), text)
 
@@ -316,18 +332,17 @@ def normalize_address(raw: str) -> Normalized:
     result = Normalized(value=text)
     if len(text) < 8:
         return result.fail("too short for an address")
-    text = _respell_address_words(text)
-    result.value = text
-    match = addresses.match_address(text)
+    match = addresses.match_address(_respell_address_words(text))
     result.match_score = match.score
     if match.complete:
         # Only a full match (ward within district within province) vouches for the names it
         # would put in; a partial one could respell a street after the wrong province.
         repaired, changes = addresses.repair_unit_names(text, match)
         if changes:
-            result.value = repaired
+            text = repaired
             result.notes.append("unit names spelled as official: " + "; ".join(changes))
             result.corrections += len(changes)
+    result.value = _respell_address_words(text, addresses.unit_name_spellings(match) if match.complete else ())
     result.derived = match.derived_fields()
     if not match.complete:
         missing = [n for n, c in (("province", match.province_code), ("district", match.district_code),
