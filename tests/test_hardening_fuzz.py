@@ -148,8 +148,10 @@ def test_base64_over_the_limit_is_refused_before_decoding(size: int, limit: int)
     except SeedError as error:
         assert error.code == ErrorCode.BAD_IMAGE and size > limit
     else:
-        # The check is on the text's length: it may let through a few bytes over, never more.
-        assert len(decoded) <= limit + 3
+        # A cheap check on the text's length, before decoding: it may let through one base64
+        # group and its slack (at most 5 bytes) over the limit, never more. The exact limit is
+        # the intake's, on the decoded bytes.
+        assert len(decoded) <= limit + 5
 
 
 @pytest.mark.parametrize("text", ["this is not base64!", "@@@@", "QUJD$$$", "A", "AAAAA", "QUJD=QUJD"])
