@@ -187,6 +187,15 @@ def contention_phase(review: ReviewService, leads: list[Principal], hot: list[in
     return time.monotonic() - started, successes, stale, problems
 
 
+def report(table: list[str], what: str, problems: list[str]) -> bool:
+    """Print a phase's latencies and problems; True when there are problems."""
+    print("\n".join(table))
+    print(f"{what}: {len(problems)}")
+    for problem in problems[:20]:
+        print(f"  {problem}")
+    return bool(problems)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/review_load.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -224,11 +233,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         problems += check_queue(database, saved, since)
         print(f"\n1. queue: {args.reviewers} reviewers, {len(saved)} documents claimed, corrected and approved "
               f"in {queue_wall:.1f} s ({len(saved) / queue_wall:.1f} per s)")
-        print("\n".join(timings.report(queue_wall)))
-        print(f"double claims and lost updates: {len(problems)}")
-        for problem in problems[:20]:
-            print(f"  {problem}")
-        failed = failed or bool(problems)
+        failed = report(timings.report(queue_wall), "double claims and lost updates", problems) or failed
 
         # Documents approved above, reopened by a lead: in the queue again, held by nobody.
         hot = sorted(saved)[:args.hot]
@@ -248,16 +253,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                     problems.append(f"document {document_id}: {lead.username}'s last save is lost")
         print(f"\n2. contention: {args.leads} leads x {args.rounds} rounds on {len(hot)} documents, "
               f"{sum(successes.values())} saves in {wall:.1f} s, {stale} stale answers re-read and retried")
-        print("\n".join(contention.report(wall)))
-        print(f"lost or doubled updates: {len(problems)}")
-        for problem in problems[:20]:
-            print(f"  {problem}")
-        failed = failed or bool(problems)
+        failed = report(contention.report(wall), "lost or doubled updates", problems) or failed
 
-        q = timings.samples
         print("\nSUMMARY " + " ".join(
             f"{name.replace(' ', '_')}_p95_ms={percentile(sorted(values), 95):.1f}"
-            for name, values in list(q.items()) + list(contention.samples.items()))
+            for name, values in list(timings.samples.items()) + list(contention.samples.items()))
             + f" approved_per_s={len(saved) / queue_wall:.1f} ok={not failed}")
     finally:
         database.dispose()
