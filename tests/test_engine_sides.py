@@ -16,13 +16,6 @@ slow = pytest.mark.slow
 
 SCANS = [(index, kind, layout) for index, (condition, kind, layout) in enumerate(REGRESSION_PLAN)
          if condition == "scan"]
-CARD_TITLE_BUG = ("fields.card_title folds 'XE MÔ TÔ' to 'xe mo to', which contains 'o to', and tests for the "
-                  "car first (2025-11-25)")
-# Not strict on whole-engine runs: whether the title row is read whole varies with the engine.
-KNOWN_CARD_TITLE_BUG = pytest.mark.xfail(strict=False, reason=CARD_TITLE_BUG)
-KNOWN_CAR_ONLY_READ = pytest.mark.xfail(
-    strict=False, reason="2025-11-25: the signer's name under the seal is read as the pay load of a motorbike "
-                         "(s11-0002 back); car-only fields should be left empty on a motorbike's card")
 
 
 def run_of(index: int, side: Side) -> SideRun:
@@ -48,20 +41,15 @@ def test_the_kind_is_told_on_the_detail_side(index: int, kind: str, layout: str)
 
 
 @slow
-@pytest.mark.parametrize("index, kind, layout", [
-    pytest.param(index, kind, layout, marks=KNOWN_CARD_TITLE_BUG if kind == "motorbike" else ())
-    for index, kind, layout in SCANS
-], ids=[f"{k}-{l}" for _, k, l in SCANS])
+@pytest.mark.parametrize("index, kind, layout", SCANS, ids=[f"{k}-{l}" for _, k, l in SCANS])
 def test_the_kind_is_told_on_the_front_from_its_title(index: int, kind: str, layout: str) -> None:
     run = run_of(index, Side.FRONT)
     assert run.reading is not None and run.reading.kind == VehicleKind(kind), run.describe()
 
 
 @slow
-@pytest.mark.parametrize("index, kind, layout", [
-    pytest.param(index, kind, layout, marks=KNOWN_CAR_ONLY_READ if layout == "two_column" else ())
-    for index, kind, layout in SCANS if kind == "motorbike"
-], ids=[f"{k}-{l}" for _, k, l in SCANS if k == "motorbike"])
+@pytest.mark.parametrize("index, kind, layout", [s for s in SCANS if s[1] == "motorbike"],
+                         ids=[f"{k}-{l}" for _, k, l in SCANS if k == "motorbike"])
 def test_a_motorbike_card_leaves_the_car_only_fields_empty_and_sure(index: int, kind: str, layout: str) -> None:
     reading = run_of(index, Side.BACK).reading
     assert reading is not None
@@ -85,8 +73,7 @@ def _title_row(text: str):
 @pytest.mark.parametrize("title, kind", [
     ("GIẤY CHỨNG NHẬN ĐĂNG KÝ XE Ô TÔ", "car"),
     ("GIẤY CHỨNG NHẬN ĐĂNG KÝ XE MÁY", "motorbike"),
-    pytest.param("GIẤY CHỨNG NHẬN ĐĂNG KÝ XE MÔ TÔ, XE MÁY", "motorbike",
-                 marks=pytest.mark.xfail(strict=True, reason=CARD_TITLE_BUG)),
+    ("GIẤY CHỨNG NHẬN ĐĂNG KÝ XE MÔ TÔ, XE MÁY", "motorbike"),
 ])
 def test_the_title_tells_the_front_and_the_kind(title: str, kind: str) -> None:
     from services.extraction.fields import card_title

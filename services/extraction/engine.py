@@ -196,19 +196,14 @@ class Engine:
         return card, align.Alignment(image=card, quad=quad, method=method, score=score, skew=angle)
 
     def _read_page(self, card: np.ndarray) -> PageRead:
-        """Read the card; if it reads poorly, it may be upside down (or on its side)."""
+        """Read the card upright. Alignment already turned it landscape, so it is either right
+        way up or upside down: when the first reading finds too few labels and no title, the
+        card is read turned half round, and the better reading wins."""
         first = self._page(card, 0)
-        if first.label_count >= 4 and first.mean_conf >= 0.6:
+        if _upright(first):
             return first
-        best = first
-        for rotation in (180, 90, 270):
-            turned = align.resize_to_width(align.rotate(card, rotation))
-            candidate = self._page(turned, rotation)
-            if (candidate.label_count, candidate.mean_conf) > (best.label_count, best.mean_conf):
-                best = candidate
-            if best.label_count >= 4 and best.mean_conf >= 0.6:
-                break
-        return best
+        turned = self._page(align.rotate(card, 180), 180)
+        return turned if _page_score(turned) > _page_score(first) else first
 
     def _page(self, card: np.ndarray, rotation: int) -> PageRead:
         gray = clean(ocr_gray(card))
@@ -320,6 +315,10 @@ class Engine:
     def _read_one(self, name: str, item: Optional[locate.Located], page: PageRead, context: SideContext,
                   options: dict[str, object]) -> FieldRead:
         absent_expected = context.kind == VehicleKind.MOTORBIKE and name in CAR_ONLY
+        if absent_expected:
+            # A motorbike's card has no seat, load or year rows: whatever a label search found
+            # for them is other text (the signer's name under the seal, say).
+            item = None
         if item is None:
             evidence = Evidence(empty=1.0, absent_expected=1.0 if absent_expected else 0.0,
                                 check_ok=1.0 if absent_expected else 0.0, align_score=context.align_score)
@@ -574,6 +573,17 @@ def _names_province(address: str) -> bool:
     tail = re.split(r"[,;]", address)[-1]
     hit = match_province(tail)
     return hit is not None and hit[1] >= 0.85
+
+
+def _page_score(page: PageRead) -> float:
+    title_side, _kind = locate.card_title(page.rows)
+    return page.label_count + (3.0 if title_side else 0.0) + page.mean_conf
+
+
+def _upright(page: PageRead) -> bool:
+    title_side, _kind = locate.card_title(page.rows)
+    return page.label_count >= 3 or (title_side is not None and page.label_count >= 1) or \
+        (page.label_count >= 2 and page.mean_conf >= 0.6)
 
 
 def _weighted_conf(words: Sequence[OcrWord]) -> float:

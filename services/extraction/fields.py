@@ -438,10 +438,11 @@ def card_title(rows: Sequence[Row]) -> tuple[Optional[str], Optional[str]]:
     for row in rows:
         folded = fold(row.text)
         if "chung nhan" in folded or "dang ky xe" in folded and "gia tri" not in folded:
-            if "o to" in folded or "oto" in folded:
-                return "front", "car"
+            # "xe mô tô" contains "ô tô": the motorbike title is tested first.
             if "mo to" in folded or "xe may" in folded or "gan may" in folded:
                 return "front", "motorbike"
+            if "o to" in folded or "oto" in folded:
+                return "front", "car"
             if "chung nhan" in folded:
                 return "front", None
     return None, None

@@ -16,6 +16,28 @@ import numpy as np
 from services.extraction.cleanup import binarize, text_height
 
 
+MAX_BLOBS = 15000  # a card at 1600 px holds a few thousand letters
+
+
+class _Open:
+    """A line being grown: where it ends, and its middle and height over its last letters."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.end = -1
+        self.recent: list[tuple[float, float]] = []  # (middle, height) of the last six blobs
+        self.middle = 0.0
+        self.height = 0.0
+
+    def add(self, blob: tuple[int, int, int, int]) -> None:
+        self.end = max(self.end, blob[0] + blob[2])
+        self.recent = (self.recent + [(blob[1] + blob[3] / 2, float(blob[3]))])[-6:]
+        middles = sorted(m for m, _h in self.recent)
+        heights = sorted(h for _m, h in self.recent)
+        self.middle = middles[len(middles) // 2]
+        self.height = heights[len(heights) // 2]
+
+
 @dataclass
 class Segment:
     box: tuple[int, int, int, int]  # x, y, w, h on the card, padded for tone marks
@@ -36,34 +58,36 @@ def find_segments(gray: np.ndarray) -> list[Segment]:
         if w > 0.3 * W:
             continue
         blobs.append((int(x), int(y), int(w), int(h)))
-    if not blobs:
+    if not blobs or len(blobs) > MAX_BLOBS:
+        # Nothing letter-like, or so many blobs that the picture is a texture, not a card.
         return []
     # Lines grow left to right: a blob joins the line that ends just before it (within three
     # letters) and whose middle line, followed over its last few letters, passes through the
     # blob. Growing by neighbourhood, not by global rows, keeps two columns and a seal at the
-    # same height apart.
+    # same height apart. Lines that ended far to the left are retired, so each blob is
+    # compared with the few lines near it only.
     blobs.sort(key=lambda b: b[0])
     lines: list[list[tuple[int, int, int, int]]] = []
-    ends: list[int] = []
+    active: list[_Open] = []
+    reach = 3.0 * 3.5 * height
     for blob in blobs:
+        active = [line for line in active if blob[0] - line.end <= reach]
         middle = blob[1] + blob[3] / 2
         best, best_distance = None, None
-        for index, line in enumerate(lines):
-            recent = line[-6:]
-            line_height = float(np.median([b[3] for b in recent]))
-            if blob[0] - ends[index] > 3.0 * max(line_height, 0.5 * blob[3], 0.5 * height):
+        for line in active:
+            line_height = line.height
+            if blob[0] - line.end > 3.0 * max(line_height, 0.5 * blob[3], 0.5 * height):
                 continue
-            line_middle = float(np.median([b[1] + b[3] / 2 for b in recent]))
-            distance = abs(line_middle - middle)
+            distance = abs(line.middle - middle)
             limit = 0.55 * max(line_height, min(blob[3], 2 * line_height))
             if distance <= limit and (best_distance is None or distance < best_distance):
-                best, best_distance = index, distance
+                best, best_distance = line, distance
         if best is None:
-            lines.append([blob])
-            ends.append(blob[0] + blob[2])
-        else:
-            lines[best].append(blob)
-            ends[best] = max(ends[best], blob[0] + blob[2])
+            best = _Open(len(lines))
+            lines.append([])
+            active.append(best)
+        lines[best.index].append(blob)
+        best.add(blob)
     segments: list[Segment] = []
     for line in lines:
         letter = float(np.median([b[3] for b in line]))
