@@ -153,6 +153,8 @@ class Engine:
             raise SeedError(ErrorCode.NO_CONTENT, "no text found")
         side, kind = self._side_and_kind(page, expected_side)
         if side is None:
+            side = _best_guess_side(page, alignment)
+        if side is None:
             raise SeedError(ErrorCode.NO_CONTENT, "no vehicle registration text found")
         context = SideContext(side=side, kind=kind, align_score=alignment.score)
         clock = time.perf_counter()
@@ -573,6 +575,20 @@ def _names_province(address: str) -> bool:
     tail = re.split(r"[,;]", address)[-1]
     hit = match_province(tail)
     return hit is not None and hit[1] >= 0.85
+
+
+def _best_guess_side(page: PageRead, alignment: align.Alignment) -> Optional[Side]:
+    """No label was read, but a card was found and holds text (a blurred or washed-out photo):
+    answer with what can be read, every field doubtful, rather than "no content". The front is
+    told by its national header or title words; otherwise the detail side, which has the most
+    fields for a reviewer to fill in."""
+    lines_with_text = sum(1 for row in page.rows if sum(ch.isalpha() for ch in row.text) >= 4)
+    if not ((alignment.quad is not None and alignment.score >= 0.75) or lines_with_text >= 6):
+        return None
+    folded = fold(" ".join(row.text for row in page.rows))
+    if re.search(r"cong hoa|doc lap|chung nhan|giay ch", folded):
+        return Side.FRONT
+    return Side.BACK
 
 
 def _page_score(page: PageRead) -> float:
