@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from dataclasses import asdict
@@ -100,7 +101,7 @@ def run(cards: Sequence[CardRecord], extractor, *, fail_fast: bool = False, prog
     report = Report(scores=[])
     total = sum(len(card.sides) for card in cards)
     done = 0
-    for card in cards:
+    for number, card in enumerate(cards, start=1):
         for side in (Side.FRONT, Side.BACK):
             record = card.sides.get(side)
             if record is None:
@@ -125,7 +126,15 @@ def run(cards: Sequence[CardRecord], extractor, *, fail_fast: bool = False, prog
             done += 1
             if progress and (done % 20 == 0 or done == total):
                 print(f"  {done}/{total} sides, {sum(report.seconds):.0f} s", file=sys.stderr)
+        if number == 100:
+            report.peak_rss_100_cards_mb = _peak_rss_mb()
+    report.peak_rss_mb = _peak_rss_mb()
     return report
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux: the high-water mark of this process (engine included).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _fmt(value: Optional[float], digits: int = 3) -> str:
@@ -155,7 +164,9 @@ def summary_pairs(report: Report, engine: str, cards: int) -> list[tuple[str, st
         pairs.append((f"caught@{row.threshold:g}", _fmt(row.caught)))
     latency = report.latency
     pairs += [("median_s", _fmt(latency.median, 3)), ("p95_s", _fmt(latency.p95, 3)),
-              ("errors", str(report.errors)), ("wrong_side", str(report.wrong_side))]
+              ("errors", str(report.errors)), ("wrong_side", str(report.wrong_side)),
+              ("peak_rss_100_cards_mb", _fmt(report.peak_rss_100_cards_mb, 0)),
+              ("peak_rss_mb", _fmt(report.peak_rss_mb, 0))]
     return pairs
 
 

@@ -63,6 +63,8 @@ def test_a_plate_in_a_printed_form_passes_unchanged(printed: str) -> None:
     ("59X2 328.98", "59X2-328.98"),
     ("14N 5985", "14N-5985"),
     ("Biển số: 30A-123.45", "30A-123.45"),  # the label's tail read with the value
+    ("N.P37L-923.72", "37L-923.72"),  # the gloss "N° Plate" read as letters glued to the plate
+    ("NP.76A-039.10", "76A-039.10"),
     ("30a-123.45", "30A-123.45"),
 ])
 def test_a_plate_is_put_in_its_printed_form(read: str, plate: str) -> None:

@@ -285,11 +285,11 @@ def test_the_api_server_killed_under_load_leaves_no_corrupt_record(kill_database
         database.dispose()
 
 
-# --- back-ups, as docs/operations.md tells them -----------------------------------------------------
+# --- back-ups, as README.md (Operations) tells them -----------------------------------------------------
 
 def test_an_online_sqlite_backup_holds_every_committed_record(tmp_path: Path) -> None:
     """The app keeps running (its writes sit in the WAL file): Python's backup API copies a
-    consistent database, WAL included, as the one-liner in docs/operations.md does."""
+    consistent database, WAL included, as the one-liner in README.md (Operations) does."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(url)
     live = Database(url)

@@ -238,3 +238,27 @@ def test_summary_pairs_include_every_headline_figure():
         assert key in keys
     for t in ("0.5", "0.7", "0.8", "0.9", "0.95"):
         assert f"flagged@{t}" in keys and f"caught@{t}" in keys
+
+
+def test_benchmark_run_scores_a_generated_set_and_records_peak_memory(tmp_path):
+    from bench.accuracy import run
+    from services.results import ExtractionOutcome
+    from tools.synth.dataset import load_set, write_set
+
+    write_set(tmp_path, seed=5, count=1)
+    cards = load_set(tmp_path)
+    answers = {record.read_bytes(): (side, record.truth) for card in cards for side, record in card.sides.items()}
+
+    class TruthEcho:
+        """Answers every image with the truth drawn on it: the benchmark must then score 1.0."""
+        def extract(self, images, *, thumb=False):
+            side, truth = answers[images[0]]
+            return ExtractionOutcome(sides=[reading(side, truth)])
+
+    report = run(cards, TruthEcho(), progress=False)
+    assert report.overall.accuracy == 1.0
+    assert report.errors == 0 and report.wrong_side == 0
+    assert len(report.seconds) == 2
+    assert report.peak_rss_mb is not None and report.peak_rss_mb > 10
+    assert report.peak_rss_100_cards_mb is None  # fewer than 100 cards were read
+    assert dict(summary_pairs(report, "echo", 1))["peak_rss_mb"] != "-"

@@ -254,6 +254,9 @@ class Report:
     seconds: list[float] = field(default_factory=list)
     errors: int = 0  # sides whose extraction failed (error code or exception)
     wrong_side: int = 0  # sides read as the other side
+    # Peak resident memory (MB) of the scoring process once 100 cards were read, and at the end.
+    peak_rss_100_cards_mb: Optional[float] = None
+    peak_rss_mb: Optional[float] = None
 
     @property
     def fields(self) -> dict[str, FieldRow]:

@@ -28,7 +28,7 @@ from services.extraction.labels import BY_KEY
 from services.extraction.normalize import Normalized, normalize
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
 from services.extraction.lines import find_segments
-from services.extraction.prepare import CROP_BORDER, crop, is_blank, ocr_gray
+from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, is_blank, ocr_gray
 from services.extraction.rows import Row, build_rows
 from services.extraction.vietnamese import fold
 from services.results import ExtractionOutcome, FieldReading, SideReading
@@ -58,6 +58,8 @@ BACK_LABELS = ("engine", "chassis", "brand", "model", "color", "capacity", "firs
                "engine_name", "horsepower", "type", "load", "sit")
 THUMB_QUALITY = 85
 LETTER_PIXELS = 30.0  # letter height Tesseract reads best at
+# Fields printed where the seal and signature overlap: also re-read on a more strictly whitened image.
+SEAL_FIELDS = ("issued_at", "last_issue_date")
 
 
 @dataclass
@@ -80,6 +82,14 @@ class PageRead:
     rows: list[Row]
     labelled: list[locate.RowLabels]
     rotation: int
+    _strict_gray: Optional[np.ndarray] = None
+
+    @property
+    def strict_gray(self) -> np.ndarray:
+        """The card whitened closer to the ink, made when first needed."""
+        if self._strict_gray is None:
+            self._strict_gray = clean(ocr_gray(self.rgb, STRICT_WHITEN_AT))
+        return self._strict_gray
 
     @property
     def label_count(self) -> int:
@@ -339,6 +349,9 @@ class Engine:
                 # "1" otherwise).
                 rows = [[w for w in row if w.conf >= 0.75] for row in rows]
             sources.append(rows)
+            if name in SEAL_FIELDS:
+                sources.append([self._reread_region(name, region, page, lang, gray=page.strict_gray)
+                                for region in item.regions])
         preferred = None
         if name == "last_issue_date":
             parts = self._date_parts(item, page)
@@ -434,11 +447,11 @@ class Engine:
             parts.append(max(digits, key=lambda w: (len(w.text), w.conf)))
         return parts
 
-    def _reread_region(self, name: str, region: tuple[int, int, int, int], page: PageRead, lang: str
-                       ) -> list[OcrWord]:
+    def _reread_region(self, name: str, region: tuple[int, int, int, int], page: PageRead, lang: str,
+                       gray: Optional[np.ndarray] = None) -> list[OcrWord]:
         """Read one row of a value again, on its own, with settings for the field's type."""
         letter = max(8.0, region[3] / 1.9)
-        words = [w for line in self._read_box(page.gray, region, letter_height=letter,
+        words = [w for line in self._read_box(page.gray if gray is None else gray, region, letter_height=letter,
                                               whitelist=WHITELISTS.get(name, ""), lang=lang) for w in line.words]
         return locate.value_words(words, int(letter))
 

@@ -143,9 +143,44 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
             merged[-1] = LabelHit(hit.label, merged[-1].start, hit.end, max(hit.score, merged[-1].score))
         else:
             merged.append(hit)
-    for hit in merged:
+    for i, hit in enumerate(merged):
+        limit = merged[i + 1].start if i + 1 < len(merged) else len(words)
         hit.end = _skip_gloss(words, hit.end)
+        hit.end = _skip_garbled_gloss(folded, has_digit, hit, limit)
     return merged
+
+
+# A label's gloss read too badly to be found on its own ("OWOERS SƯNE" for "Owner's name") is
+# still recognisable right after its label; values are never close to their own label's words.
+def _gloss_threshold(variant: str) -> Optional[float]:
+    if len(variant) < 5:
+        return None  # a short word could be the start of the value
+    return 0.6 if len(variant) >= 10 else 0.75
+
+
+def _skip_garbled_gloss(folded: Sequence[str], has_digit: Sequence[bool], hit: LabelHit, limit: int) -> int:
+    index = hit.end
+    while index < limit and not folded[index]:
+        index += 1  # a slash or bracket between the label and its gloss
+    best: Optional[tuple[float, int]] = None
+    for variant in hit.label.variants:
+        threshold = _gloss_threshold(variant)
+        if threshold is None:
+            continue
+        size = len(variant.split())
+        for width in range(max(1, size - 1), size + 2):
+            end = index + width
+            if end > limit or any(has_digit[index:end]) or not all(folded[index:end]):
+                continue
+            score = fuzz.ratio(" ".join(folded[index:end]), variant) / 100.0
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, end)
+    if best is None:
+        return hit.end
+    end = best[1]
+    while end < limit and not folded[end]:
+        end += 1  # the colon or bracket after the gloss
+    return end
 
 
 def _skip_gloss(words: Sequence[str], index: int) -> int:

@@ -79,6 +79,12 @@ def normalize_plate(raw: str, *, motorbike: Optional[bool] = None) -> Normalized
     text = re.sub(r"^(BIỂNSỐ|BIENSO|BSĐK|BS)[:.]?", "", text)
     text = text.strip(".,:;-_")
     result = Normalized(value=text)
+    # Letters left over from the label ("N.P", "BS") before the province digits are not the plate.
+    residue = re.match(r"^([A-ZĐ.:/|\-]{1,5})(?=\d{2}[A-ZĐ])", text)
+    if residue:
+        text = text[residue.end():]
+        result = Normalized(value=text)
+        result.notes.append(f"dropped {residue.group(1)} before the plate")
     # Motorbike: 2 digits, letter + digit series, 5 digits. Car: 2 digits, 1-2 letters, 4-5 digits.
     compact = re.sub(r"[^0-9A-ZĐ]", "", text)
     if len(compact) < 6:
