@@ -386,6 +386,22 @@ def test_other_usual_writings_of_a_province_stay_as_printed(printed: str, code: 
     assert result.derived["address_town_code"] == code
 
 
+@pytest.mark.parametrize("read, address", [
+    ("Thôn 14, Xã.An.Mỹ, H.Quỳnh Phụ, Tỉnh Thái Bình", "Thôn 14, Xã An Mỹ, H.Quỳnh Phụ, Tỉnh Thái Bình"),
+    ("Thôn 7, Xã Đồn Xá, Huyện Bình Lục, .Tỉnh Hà Nam", "Thôn 7, Xã Đồn Xá, Huyện Bình Lục, Tỉnh Hà Nam"),
+    ("Tổ 13, Mỹ Quới, Ngã Năm, . Sóc Trăng", "Tổ 13, Mỹ Quới, Ngã Năm, Sóc Trăng"),
+    ("Tổ.dân phố 15, Xã Đắk Môl, Huyện Đắk.Song, Tỉnh.Đắk Nông", "Tổ dân phố 15, Xã Đắk Môl, Huyện Đắk Song, Tỉnh Đắk Nông"),
+])
+def test_leader_dots_between_the_words_of_an_address_are_dropped(read: str, address: str) -> None:
+    passes(normalize_address(read), address)
+
+
+@pytest.mark.parametrize("printed", ["Khu phố 6, X.An Dũng, H.Đức Phổ, T.Quảng Ngãi",
+                                     "Số 151 ngách 31/52 Láng Hạ, P.Khuê Trung, Q.Cẩm Lệ, TP.Đà Nẵng"])
+def test_abbreviations_written_with_a_dot_keep_it(printed: str) -> None:
+    assert normalize_address(printed).value == printed
+
+
 def test_an_address_missing_its_units_fails_and_has_no_codes() -> None:
     fails(normalize_address("abc"), "too short for an address")
     result = normalize_address("xyz qwe rty, asdf, zzzz")
@@ -434,6 +450,26 @@ def test_a_misread_issuing_unit_is_respelled(read: str, unit: str, note: str) ->
     result = normalize_issuer(read)
     passes(result, unit)
     assert note in result.note
+
+
+@pytest.mark.parametrize("read, unit", [
+    ("PHÒNG ST CÔNG AN THÀNH PHỐ HÀ NỘI", "PHÒNG CSGT CÔNG AN THÀNH PHỐ HÀ NỘI"),
+    ("Phòng-CSGT-Gông--an-tảnh Khánh Hòa", "Phòng CSGT Công an tỉnh Khánh Hòa"),
+    ("„CÔNG AN TÌM HƯNG YÊN", "CÔNG AN TỈNH HƯNG YÊN"),
+    ("hòng.Cảnh sát giao thông Công an tỉnh Quảng Bình", "Phòng Cảnh sát giao thông Công an tỉnh Quảng Bình"),
+    ("Công an tỉnh Nghệ Nghệ An", "Công an tỉnh Nghệ An"),  # a word read twice
+])
+def test_misread_words_before_the_place_are_written_as_the_unit_head_they_resemble(read: str, unit: str) -> None:
+    result = normalize_issuer(read)
+    passes(result, unit)
+    assert "unit words read as" in result.note and result.corrections >= 1
+
+
+@pytest.mark.parametrize("printed", ["Công an TP. Hồ Chí Minh", "CÔNG AN TP ĐÀ NẴNG", "Phòng CSGT Công an TP. Hà Nội",
+                                     "Đội CSGT Công an huyện Củ Chi"])
+def test_a_unit_head_as_printed_is_left_alone(printed: str) -> None:
+    result = normalize_issuer(printed)
+    assert result.value == printed and "unit words" not in result.note
 
 
 def test_issuer_words_are_never_taken_for_a_province() -> None:

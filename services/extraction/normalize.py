@@ -293,9 +293,21 @@ def drop_stray_dots(text: str) -> str:
     """Leader dots left under a typed value stick to its words ("Thôn. Phước.. Lộc"). A dot
     after a word of three letters or more is such a stray; abbreviations (P., TP., TX.) keep
     theirs, and so does a dot inside a token (P.SONG, 2.0)."""
+    text = text.replace("„", ",")  # a low comma: the comma printed on the dotted line
     text = re.sub(r"\s*\.{2,}\s*", " ", text)
     text = re.sub(r"(?<=[^\W\d_]{3})\.(?=\s|,|$)", "", text)
+    # A dot between two words is a leader dot unless the word before it is an abbreviation
+    # that is written with one (X.Giang Sơn, TP.Đà Nẵng): "Xã.An.Mỹ" is "Xã An Mỹ".
+    text = re.sub(r"([^\W\d_]+)\.(?=[^\W\d_])",
+                  lambda m: m.group(0) if fold(m.group(1)) in _DOTTED_ABBREVIATIONS else m.group(1) + " ", text)
+    # A dot at the start of a word, or alone between commas, is a leader dot too.
+    text = re.sub(r"(?<=[\s,])\.+(?=[^\W_])", "", text)
+    text = re.sub(r",(\s*[.,])+", ",", text)
     return clean_text(text)
+
+
+# Abbreviations of unit types and street words that cards write with a dot.
+_DOTTED_ABBREVIATIONS = frozenset("p q h x t tp tx tt kp kdc kcn tdp dt ql tl".split())
 
 
 # Address tokens that are not syllables but are normal on cards (folded).
@@ -389,6 +401,12 @@ def normalize_issuer(raw: str) -> Normalized:
         result.value = repaired
         result.notes.append("spelled as official: " + "; ".join(changes))
         result.corrections += len(changes)
+    aliases_and_name = (name,) + aliases
+    repaired_head = _repair_issuer_head(result.value, aliases_and_name)
+    if repaired_head is not None:
+        result.notes.append(f"unit words read as {repaired_head[1]!r}, written {repaired_head[2]!r}")
+        result.value = repaired_head[0]
+        result.corrections += 1
     folded = fold(result.value)
     if "cong an" not in folded and "csgt" not in folded and "canh sat" not in folded:
         result.fail("an issuing unit names the police (Công an, CSGT)")
@@ -397,6 +415,45 @@ def normalize_issuer(raw: str) -> Normalized:
     if bad:
         result.fail("not Vietnamese syllables: " + " ".join(bad))
     return result
+
+
+# The words before the place in a unit's name are few and fixed: "[Phòng CSGT | Phòng Cảnh sát
+# giao thông | Đội CSGT] Công an [tỉnh | thành phố | TP | TP. | quận | huyện | thị xã]".
+_ISSUER_HEADS = tuple(
+    head + "Công an " + unit_type
+    for head in ("", "Phòng CSGT ", "Phòng Cảnh sát giao thông ", "Đội CSGT ")
+    for unit_type in ("", "tỉnh ", "thành phố ", "TP ", "TP. ", "quận ", "huyện ", "thị xã ")
+)
+_HEAD_SIMILARITY = 80
+
+
+def _repair_issuer_head(text: str, place_names: Sequence[str]) -> Optional[tuple[str, str, str]]:
+    """(repaired text, words read, words written) when the words before the place name are a
+    misreading of one of the fixed unit heads; None when they already are one, or are no head."""
+    from rapidfuzz import fuzz, process
+
+    folded = fold(text)
+    if len(folded) != len(text):
+        return None  # positions would not line up
+    starts = [folded.rfind(fold(place)) for place in place_names if place]
+    starts = [i for i in starts if i > 0]
+    if not starts:
+        return None
+    start = min(starts)  # the longest writing of the place ("Thừa Thiên Huế", not "Huế")
+    head_read = text[:start]
+    # "TP." and "TP" are both printed: a dot after the unit type is kept for the comparison.
+    key = re.sub(r"\s+", " ", fold(head_read).replace("-", " ")).lstrip(" ,.;:").rstrip(" ,;:")
+    choices = {fold(h).strip(): h for h in _ISSUER_HEADS}
+    best = process.extractOne(key, list(choices), scorer=fuzz.ratio)
+    if best is None or best[1] < _HEAD_SIMILARITY:
+        return None
+    head = choices[best[0]]
+    letters = [ch for ch in head_read if ch.isalpha()]
+    if letters and sum(ch.isupper() for ch in letters) > len(letters) / 2:
+        head = head.upper()
+    if head.strip() == head_read.strip():
+        return None
+    return head + text[start:].lstrip(), head_read.strip(), head.strip()
 
 
 def _closed_list(raw: str, choices: tuple[str, ...], *, cutoff: float, upper: bool) -> Normalized:
