@@ -371,6 +371,34 @@ def _digit_words(words: Sequence[OcrWord]) -> list[OcrWord]:
 
 _ISSUER_WORDS = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bphong\b|^\W*(?:c[o0]n\w*|ph[o0]n\w*)\b"
                            r"|\ban\W+(?:tp|tinh|thanh pho|quan|huyen|thi xa)\b")
+# A unit whose police words were lost under the seal still names its place after a unit type,
+# in capitals ("...N LÀV TỈNH ĐẮK NÔNG").
+_UNIT_TYPE = re.compile(r"\b(?:tinh|thanh pho|tp|quan|huyen|thi xa)\b")
+_HEAD_PHRASES = ("phong csgt", "phong canh sat giao thong", "doi csgt")
+
+
+def _mostly_capitals(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 6 and sum(ch.isupper() for ch in letters) >= 0.7 * len(letters)
+
+
+def _head_above(rows: Sequence[Row], index: int, located: Located, height: int) -> Optional[list[OcrWord]]:
+    """The "PHÒNG CSGT" line above a unit found from its second line, read too badly to be found
+    on its own: close above, under the unit, and like one of the heads."""
+    from rapidfuzz import fuzz
+
+    if index == 0 or "phong" in fold(located.text) or "csgt" in fold(located.text):
+        return None
+    above, row = rows[index - 1], rows[index]
+    if row.top - above.bottom > 1.5 * height:
+        return None
+    x0, x1 = located.words[0].box[0], located.words[-1].x2
+    words = _first_run(words_between(above, x0 - 3 * height, x1 + 3 * height), height)
+    text = re.sub(r"[^a-z ]", "", fold(" ".join(w.text for w in words))).strip()
+    if not words or "ngay" in text or len(text) < 4:
+        return None
+    best = max(fuzz.ratio(text, phrase) for phrase in _HEAD_PHRASES)
+    return words if best >= 60 else None
 
 
 def _runs(row: Row) -> list[list[OcrWord]]:
@@ -402,8 +430,11 @@ def locate_issuer_caps(labelled: Sequence[RowLabels], card_height: int) -> Optio
         for run in _runs(row):
             if any(id(w) in label_words for w in run):
                 continue
-            folded = fold(" ".join(w.text for w in run))
-            if not _ISSUER_WORDS.search(folded) or "ngay" in folded or "chu xe" in folded:
+            raw = " ".join(w.text for w in run)
+            folded = fold(raw)
+            if "ngay" in folded or "chu xe" in folded:
+                continue
+            if not _ISSUER_WORDS.search(folded) and not (_UNIT_TYPE.search(folded) and _mostly_capitals(raw)):
                 continue
             # Drop a label and its value sharing the run (a two-column row), keeping the unit.
             start = next((i for i, w in enumerate(run)
@@ -429,6 +460,10 @@ def locate_issuer_caps(labelled: Sequence[RowLabels], card_height: int) -> Optio
                     located.regions.append(_row_band(nxt, more[0].box[0], more[-1].x2, pad))
                     break
             if match_issuer(located.text) is not None:
+                head = _head_above(rows, index, located, row.height)
+                if head is not None:
+                    located.words[:0] = head
+                    located.regions.insert(0, _row_band(rows[index - 1], head[0].box[0], head[-1].x2, pad))
                 return located
     return None
 
