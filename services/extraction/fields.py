@@ -338,17 +338,23 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
 _NUMBER_LABEL = re.compile(r"^s[oố]\W*(?:\(?\s*n[o°º0]\W*\)?)?\W*$", re.IGNORECASE)
 
 
+# The "(N°)" after "Số", as OCR reads it: "(N°)", "N0", "(w-)", "(w9".
+_NUMBER_GLOSS = r"(?:\([^)\s]{0,3}\)?|n[o°º0]?)?"
+
+
 def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
     """`Số: 012345` (front): `Số`, maybe `(N°)`, a colon, then digits (maybe in groups)."""
     for row in rows:
         folded = [fold(w.text) for w in row.words]
         for i, key in enumerate(folded):
-            glued = re.match(r"^\W*so\W*(?:\(n[^)]{0,2}\)|n[o°º0]?)?\W*[:.]\W*([0-9oil]{2,}.*)$", key)
+            glued = re.match(r"^\W*s[oø0]\W*" + _NUMBER_GLOSS + r"\W*[:.]\W*([0-9oil]{2,}.*)$", key)
             if glued:
                 digits = [row.words[i]] + _digit_words(row.words[i + 1:i + 3])
-            elif re.fullmatch(r"\W*so\W*(?:\(n[^)]{0,2}\)|n[o°º0]?)?\W*[:.]?\W*", key):
+            elif re.fullmatch(r"\W*s[oø0]\W*" + _NUMBER_GLOSS + r"\W*[:.]?\W*", key):
                 j = i + 1
-                while j < len(row.words) and re.fullmatch(r"\W*\(n[^)]{0,2}\)\W*|\W*n[o°º0]?\.?\W*|[:.]", folded[j]):
+                # "(N°):" however it was read ("@°):", "(w9:") lies between the label and the digits.
+                while j < len(row.words) and j <= i + 2 and len(folded[j]) <= 5 \
+                        and re.fullmatch(r"\W*" + _NUMBER_GLOSS + r"\W*[:.]?\W*|[:.]", folded[j]):
                     j += 1
                 digits = _digit_words(row.words[j:j + 3])
             else:

@@ -1,0 +1,52 @@
+"""Locating values without a label of their own (services.extraction.fields): the certificate
+number after "Số (N°):" however the gloss was read, and the issuing unit from its place."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extraction import fields
+from services.extraction.ocr import OcrWord
+from services.extraction.rows import Row
+
+
+def row(*texts: str, y: int = 100, height: int = 30) -> Row:
+    words, x = [], 40
+    for text in texts:
+        width = 18 * len(text)
+        words.append(OcrWord(text=text, conf=0.9, box=(x, y, width, height)))
+        x += width + 15
+    return Row(words=words)
+
+
+@pytest.mark.parametrize("texts, number", [
+    (("Số", "(N°):", "246766"), "246766"),
+    (("Số:", "52", "414519"), "52414519"),
+    (("+1", "Số", "@°):", "246766"), "246766"),  # a stain before the label, the gloss misread
+    (("Số", "(w-):", "060190"), "060190"),
+    (("Số(w9:", "580175"), "580175"),
+    (("sø:", "52", "414519"), "52414519"),
+])
+def test_the_certificate_number_follows_so_and_its_gloss(texts: tuple[str, ...], number: str) -> None:
+    located = fields.locate_certificate_number([row(*texts)])
+    assert located is not None
+    assert "".join(w.text for w in located.words).replace(" ", "").endswith(number)
+
+
+@pytest.mark.parametrize("texts", [("Số", "máy", "(Engine", "N°):", "JF12E123456"), ("Số", "210,", "Ngõ", "176")])
+def test_other_rows_starting_with_so_hold_no_certificate_number(texts: tuple[str, ...]) -> None:
+    assert fields.locate_certificate_number([row(*texts)]) is None
+
+
+def test_an_issuing_unit_whose_police_words_are_lost_is_found_from_its_place() -> None:
+    rows = [row("Đắk", "Nông,", "ngày", "09", "tháng", "12", "năm", "2015", y=100),
+            row("SÔNG'ẦN", "LÀV", "TỈNH", "ĐẮK", "NÔNG", y=140)]
+    located = fields.locate_issuer_caps(fields.label_rows(rows), 600)
+    assert located is not None and located.text.endswith("TỈNH ĐẮK NÔNG")
+
+
+def test_a_first_line_read_too_badly_to_be_found_is_added_back_to_the_unit() -> None:
+    rows = [row("FHÒNG", "C5GT", y=100), row("CÔNG", "AN", "TỈNH", "ĐIỆN", "BIÊN", y=140)]
+    located = fields.locate_issuer_caps(fields.label_rows(rows), 600)
+    assert located is not None
+    assert located.text == "FHÒNG C5GT CÔNG AN TỈNH ĐIỆN BIÊN" and len(located.regions) == 2
