@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -29,8 +28,8 @@ from services.intake import Checker
 from services.results import ExtractionOutcome
 from services.schema import ErrorCode, Side
 from tests.factories import outcome, side_reading
+from tests.processes import LOOPBACK, free_port  # noqa: F401 - re-exported for tests
 
-LOOPBACK = "127.0.0.1"
 
 # The scripted extractor's behaviour is chosen by the width of the image it gets, so that a test
 # picks it by the image it sends (the extractor runs in another process).
@@ -39,12 +38,6 @@ SLOW_WIDTH = 173  # takes SLOW_SECONDS
 HANG_WIDTH = 179  # never finishes (time-limit test)
 CRASH_WIDTH = 181  # raises (a programming error in an extractor)
 SLOW_SECONDS = 1.5
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def png(width: int = 320, height: int = 200, text: str = "card", fmt: str = "PNG") -> bytes:

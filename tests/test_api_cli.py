@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -15,7 +14,8 @@ import pytest
 import requests
 
 from services.config import REPO_ROOT
-from tests.api_fixtures import SCRIPTED, answer, free_port, png
+from tests.api_fixtures import SCRIPTED, answer, png
+from tests.processes import free_port, wait_healthy
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
@@ -42,17 +42,7 @@ def served(env: dict[str, str]) -> Iterator[str]:
         [sys.executable, "-m", "services.api", "--port", str(port), "--extractor", SCRIPTED, "--log-level", "warning"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited at start:\n{process.stdout.read() if process.stdout else ''}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.2)
+    wait_healthy(f"{url}/healthz", process, 120, output=lambda: process.stdout.read() if process.stdout else "")
     try:
         yield url
     finally:
@@ -108,14 +98,7 @@ def test_the_environment_key_pair_is_accepted(tmp_path: Path) -> None:
         [sys.executable, "-m", "services.api", "--port", str(port), "--extractor", SCRIPTED, "--log-level", "warning"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", process, 120)
         response = requests.post(f"http://127.0.0.1:{port}/api/v2/ocr/vehicle_registration?format_type=base64",
                                  auth=("local-key", "local-secret"), json={"img": ""}, timeout=60)
         assert answer(response)["errorCode"] == "1"  # past authentication: the image is missing

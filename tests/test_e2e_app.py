@@ -13,18 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from services.config import REPO_ROOT
+from tests.processes import free_port, stop_group, wait_healthy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,39 +32,6 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 README_SHOTS = REPO_ROOT / "docs" / "screenshots"
 PASSWORD = "e2e password 123"
 STRICT_FIELDS = ("name", "address", "brand", "model", "color")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 @pytest.fixture
@@ -108,11 +72,12 @@ def running_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                             "--browser.gatherUsageStats", "false"], cwd=REPO_ROOT, env=env,
                            stdout=open(logs / "app.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until(lambda: healthy(url), 60, "the app's health check")
+        wait_healthy(f"{url}/_stcore/health", app, 60, output=lambda: (logs / "app.log").read_text()[-2000:],
+                     interval=0.3)
         yield url, tmp_path
     finally:
-        stop(app)
-        stop(worker)
+        stop_group(app)
+        stop_group(worker)
 
 
 def generated_card(out: Path) -> tuple[Path, Path, dict[str, str]]:

@@ -28,7 +28,8 @@ from db.session import Database, UnitOfWork
 from services.bootstrap import Services
 from services.config import REPO_ROOT, Settings
 from services.review_session import Draft, ReviewDesk
-from tests.api_fixtures import LOOPBACK, SCRIPTED, b64, count_rows, free_port, png
+from tests.api_fixtures import SCRIPTED, b64, count_rows, png
+from tests.processes import LOOPBACK, free_port, stop_group, wait_healthy
 from tests.conftest import fresh_postgres_url
 from tests.factories import BACK_VALUES, extracted_document, make_user
 from tests.integrity import record_problems
@@ -178,16 +179,7 @@ class ApiProcess:
              "--log-level", "warning"],
             cwd=REPO_ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
             start_new_session=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("the API server did not start")
+        wait_healthy(f"{self.url}/healthz", self.process, 120, output=lambda: self.log.read_text()[-3000:])
 
     def kill(self) -> None:
         assert self.process is not None
@@ -195,12 +187,8 @@ class ApiProcess:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process is not None:
+            stop_group(self.process, grace=30)
 
 
 def load(server: ApiProcess, stop: threading.Event, answered: list[int], client: int) -> None:

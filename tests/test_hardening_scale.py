@@ -10,7 +10,6 @@ shares the Redis server with nobody's tasks.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -28,6 +27,7 @@ from services.tasks import jobs
 from services.tasks.queue import make_huey
 from tests.conftest import fresh_postgres_url
 from tests.integrity import record_problems
+from tests.processes import stop_group
 from tests.test_tasks import WORKER_SCRIPT, extraction_count, status, submit, wait_for
 
 
@@ -62,16 +62,6 @@ def start_worker(tmp_path: Path, n: int, database_url: str, redis_url: str, queu
                             start_new_session=True)
 
 
-def stop(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGINT)
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
-
-
 @pytest.mark.slow
 def test_two_worker_processes_on_redis_and_postgresql_extract_a_batch_exactly_once(
         tmp_path: Path, redis_url: str, shared_postgres: str) -> None:
@@ -98,7 +88,7 @@ def test_two_worker_processes_on_redis_and_postgresql_extract_a_batch_exactly_on
         assert all(worker.poll() is None for worker in workers)
     finally:
         for worker in workers:
-            stop(worker)
+            stop_group(worker, grace=20)
         jobs.huey.storage = own_storage
         huey.storage.flush_all()
         database.dispose()

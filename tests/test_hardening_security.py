@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 from typing import Iterator, Optional
@@ -47,6 +46,7 @@ from tests.api_fixtures import (
     server_settings,
 )
 from tests.factories import BACK_VALUES, extracted_document, make_user, plate_checker
+from tests.processes import stop_group, wait_healthy
 from tests.test_app_pages import PASSWORD, all_markdown, app, svc, user, vi  # noqa: F401 - svc: fixture
 
 # --- the API: every route, as nobody, as each kind of caller --------------------------------------
@@ -282,23 +282,11 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         start_new_session=True)
     url = f"http://{LOOPBACK}:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, (tmp / "streamlit.log").read_text()[-2000:]
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "streamlit did not start"
-            time.sleep(0.3)
+        wait_healthy(f"{url}/_stcore/health", process, 90, output=lambda: (tmp / "streamlit.log").read_text()[-2000:],
+                     interval=0.3)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process, first=signal.SIGTERM)
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from services.tasks import extractors, jobs
 from services.tasks.extraction import ExtractionRunner
 from services.tasks.queue import make_huey
 from tests.factories import intake, outcome, png_bytes, side_reading
+from tests.processes import stop_group
 from tests.support import services_with_test_checks
 
 
@@ -262,10 +263,5 @@ def test_a_worker_killed_mid_extraction_is_retried_and_the_document_ends_with_on
         assert extraction_count(database, document_id) == 1
     finally:
         jobs.huey.storage = own_storage
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGINT)
-            try:
-                worker.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+        stop_group(worker, grace=10)
         database.dispose()
