@@ -419,19 +419,18 @@ def normalize_issuer(raw: str) -> Normalized:
 
 # The words before the place in a unit's name are few and fixed: "[Phòng CSGT | Phòng Cảnh sát
 # giao thông | Đội CSGT] Công an [tỉnh | thành phố | TP | TP. | quận | huyện | thị xã]".
-_ISSUER_HEADS = tuple(
-    head + "Công an " + unit_type
+# Keyed by their folded form, which a misreading is compared with.
+_ISSUER_HEADS = {
+    fold(head + "Công an " + unit_type).strip(): head + "Công an " + unit_type
     for head in ("", "Phòng CSGT ", "Phòng Cảnh sát giao thông ", "Đội CSGT ")
     for unit_type in ("", "tỉnh ", "thành phố ", "TP ", "TP. ", "quận ", "huyện ", "thị xã ")
-)
+}
 _HEAD_SIMILARITY = 80
 
 
 def _repair_issuer_head(text: str, place_names: Sequence[str]) -> Optional[tuple[str, str, str]]:
     """(repaired text, words read, words written) when the words before the place name are a
     misreading of one of the fixed unit heads; None when they already are one, or are no head."""
-    from rapidfuzz import fuzz, process
-
     folded = fold(text)
     if len(folded) != len(text):
         return None  # positions would not line up
@@ -443,11 +442,10 @@ def _repair_issuer_head(text: str, place_names: Sequence[str]) -> Optional[tuple
     head_read = text[:start]
     # "TP." and "TP" are both printed: a dot after the unit type is kept for the comparison.
     key = re.sub(r"\s+", " ", fold(head_read).replace("-", " ")).lstrip(" ,.;:").rstrip(" ,;:")
-    choices = {fold(h).strip(): h for h in _ISSUER_HEADS}
-    best = process.extractOne(key, list(choices), scorer=fuzz.ratio)
+    best = process.extractOne(key, list(_ISSUER_HEADS), scorer=fuzz.ratio)
     if best is None or best[1] < _HEAD_SIMILARITY:
         return None
-    head = choices[best[0]]
+    head = _ISSUER_HEADS[best[0]]
     letters = [ch for ch in head_read if ch.isalpha()]
     if letters and sum(ch.isupper() for ch in letters) > len(letters) / 2:
         head = head.upper()
