@@ -402,6 +402,13 @@ def test_abbreviations_written_with_a_dot_keep_it(printed: str) -> None:
     assert normalize_address(printed).value == printed
 
 
+def test_a_ward_and_district_named_alike_keep_their_places_and_spellings() -> None:
+    # Ward Cẩm Giang (a town) lies in district Cẩm Giàng: the names differ by one tone mark only.
+    first = normalize_address("Thôn 10, TT.Cẩm Giang, HCẩm Giàng, Tỉnh Hải Dương")
+    assert first.value == "Thôn 10, TT.Cẩm Giang, Cẩm Giàng, Tỉnh Hải Dương"
+    assert normalize_address(first.value).value == first.value
+
+
 def test_an_address_missing_its_units_fails_and_has_no_codes() -> None:
     fails(normalize_address("abc"), "too short for an address")
     result = normalize_address("xyz qwe rty, asdf, zzzz")

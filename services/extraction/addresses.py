@@ -203,12 +203,17 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
 
     fixed = {fold(" ".join(_LETTERS.findall(word))) for word in list(exact_only) + list(unit_words)}
     plan = [(n, "name") for n in names] + [(n, "exact") for n in exact_only] + [(n, "unit") for n in unit_words]
-    for name, how in plan:
+    folded_names = [fold(" ".join(_LETTERS.findall(n))) for n in names]
+    for index, (name, how) in enumerate(plan):
         parts = _LETTERS.findall(name)
         size = len(parts)
         if not size:
             continue
         target = fold(" ".join(parts))
+        # Names alike but for tone marks (ward Cẩm Giang, district Cẩm Giàng) are told apart by
+        # their order, not by how each place is spelled now (that would swap them back and
+        # forth): of twins, the larger unit, named first, takes the rightmost place that matches.
+        twin_after = how == "name" and target in folded_names[index + 1:]
         if how == "name" and any(f" {target} " in place for place in kept):
             continue
         loose = how == "name" and len(target) >= 5
@@ -225,7 +230,7 @@ def respell(text: str, names: Sequence[str], *, cutoff: float = 80, exact_only: 
             if score < 100.0 and any(fuzz.ratio(fold(t.group(0)), fold(part)) < 60
                                      for t, part in zip(tokens[start:start + size], parts)):
                 continue  # each word must resemble its counterpart: "ĐấtTỉnhBà" is no "Bà"
-            if score >= cutoff and (best is None or score >= best[0]):
+            if score >= cutoff and (best is None or score >= best[0] or twin_after):
                 best = (score, start)
         if best is None:
             continue
