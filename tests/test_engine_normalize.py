@@ -440,6 +440,7 @@ def test_address_codes_are_derived_through_derive_module() -> None:
     ("Công an huyện Yên Phong", "27"),
     ("Công an huyện Đăk Glong", "67"),
     ("Công an quận 6", "79"),
+    ("Công an huyện Cư M'gar", "66"),  # the apostrophe is part of the name
 ])
 def test_an_issuing_unit_passes_as_printed_with_its_province_code(printed: str, code: str) -> None:
     result = normalize_issuer(printed)

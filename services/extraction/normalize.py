@@ -381,7 +381,10 @@ _ISSUER_WORDS = ("Cảnh sát giao thông", "Công an", "Phòng", "Đội", "C�
 def normalize_issuer(raw: str) -> Normalized:
     """The registering unit as printed; its province gives `issued_at_code`."""
     # Brackets, quotes and bars are stains or seal strokes read as characters.
-    text = drop_stray_dots(clean_text(re.sub(r"[()\[\]{}|\"'`´‘’“”«»¡¿†‡§~^*_=<>]", " ", raw))).strip(" ,.;:-")
+    # An apostrophe inside a name (Cư M'gar, Ea H'leo) is printed; anywhere else it is a stain too.
+    text = re.sub(r"[()\[\]{}|\"`“”«»¡¿†‡§~^*_=<>]", " ", raw)
+    text = re.sub(r"(?<![^\W\d_])['´‘’]|['´‘’](?![^\W\d_])", " ", text)
+    text = drop_stray_dots(clean_text(text)).strip(" ,.;:-")
     result = Normalized(value=text)
     hit = addresses.match_issuer(text)
     if hit is None:
