@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.models import Role
 from pages import _ui as ui
+from services.domain.people import Role
 
 st.set_page_config(page_title="VR OCR review", page_icon=":material/badge:", layout="wide")
 

@@ -28,9 +28,9 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from services.evaluation.scoring import FieldRow, Report, score_side  # noqa: E402
-from services.results import ExtractionOutcome, SideReading  # noqa: E402
-from services.schema import Side  # noqa: E402
+from bench.scoring import FieldRow, Report, score_side  # noqa: E402
+from services.domain.results import ExtractionOutcome, SideReading  # noqa: E402
+from services.domain.schema import Side  # noqa: E402
 from tools.synth.dataset import CardRecord, load_set  # noqa: E402
 
 SINGLE_SIDE_PATH = "/api/v2/ocr/vehicle_registration"
@@ -54,7 +54,7 @@ class UrlExtractor:
         self.timeout = timeout
 
     def extract(self, images: Sequence[bytes], *, thumb: bool = False) -> ExtractionOutcome:
-        from services.schema import SeedResponse
+        from services.domain.schema import SeedResponse
 
         if len(images) != 1:
             raise ValueError("the benchmark sends one side per request")

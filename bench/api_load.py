@@ -78,7 +78,7 @@ class CardUpload:
 
 
 def generate_cards(count: int, seed: int) -> list[CardUpload]:
-    from services.schema import Side
+    from services.domain.schema import Side
     from tools.synth import generate_card
 
     cards = []

@@ -38,10 +38,10 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from services.evaluation.canonical import canonical  # noqa: E402
-from services.evaluation.scoring import auroc  # noqa: E402
+from bench.scoring import auroc  # noqa: E402
+from services.domain.canonical import canonical  # noqa: E402
+from services.domain.schema import SeedError, Side  # noqa: E402
 from services.extraction.confidence import CALIBRATION_FILE, ConfidenceModel, Evidence, fit_model  # noqa: E402
-from services.schema import SeedError, Side  # noqa: E402
 
 DEFAULT_SEED = 7
 DEFAULT_N = 120

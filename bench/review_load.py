@@ -44,11 +44,13 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.review_scale import no_checks, no_derivation, scratch_postgres, seed  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from db.models import AuditEntry, DocumentStatus, Role  # noqa: E402
+from db.models import AuditEntry  # noqa: E402
 from db.session import Database, UnitOfWork  # noqa: E402
-from services.review import ReviewService, StaleDocument  # noqa: E402
-from services.schema import BACK_FIELDS  # noqa: E402
-from services.users import Principal, UserService  # noqa: E402
+from services.accounts.users import UserService  # noqa: E402
+from services.domain.people import Principal, Role
+from services.domain.records import DocumentStatus
+from services.domain.schema import BACK_FIELDS  # noqa: E402
+from services.review.workflow import ReviewService, StaleDocument  # noqa: E402
 
 # Fields the contention phase gives one lead each (plain text fields, nothing derived from them).
 CONTENDED_FIELDS = ("color", "brand", "model", "engine", "chassis", "capacity", "name", "address",

@@ -37,14 +37,20 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from db.migrate import upgrade  # noqa: E402
-from db.models import Document, DocumentStatus, FieldValue, Role, User  # noqa: E402
-from db.repositories import DocumentFilter  # noqa: E402
+from db.models import Document, FieldValue, User  # noqa: E402
 from db.session import Database, normalise_url  # noqa: E402
-from services.export import ExportService  # noqa: E402
-from services.passwords import hash_secret  # noqa: E402
-from services.review import ReviewService  # noqa: E402
-from services.schema import BACK_FIELDS  # noqa: E402
-from services.users import Principal  # noqa: E402
+from services.accounts.passwords import hash_secret  # noqa: E402
+from services.domain.people import (
+    Principal,  # noqa: E402
+    Role,
+)
+from services.domain.records import (
+    DocumentFilter,  # noqa: E402
+    DocumentStatus,
+)
+from services.domain.schema import BACK_FIELDS  # noqa: E402
+from services.review.export import ExportService  # noqa: E402
+from services.review.workflow import ReviewService  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGETS = {"queue_s": 1.0, "claim_ms": 100.0, "export_s": 15.0}

@@ -43,11 +43,12 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.review_scale import scratch_postgres  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from db.models import AuditEntry, Document, DocumentStatus, Extraction  # noqa: E402
+from db.models import AuditEntry, Document, Extraction  # noqa: E402
+from db.repositories.tasks import STARTED  # noqa: E402
 from db.session import Database, UnitOfWork  # noqa: E402
-from db.task_queries import STARTED  # noqa: E402
-from services.config import Settings  # noqa: E402
-from services.intake import ImageInput, IntakeService, Submission  # noqa: E402
+from services.core.config import Settings  # noqa: E402
+from services.domain.records import DocumentStatus
+from services.review.intake import ImageInput, IntakeService, Submission  # noqa: E402
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -66,7 +67,7 @@ class LevelResult:
 
 
 def generate_batch(count: int, seed: int) -> list[list[ImageInput]]:
-    from services.schema import Side
+    from services.domain.schema import Side
     from tools.synth import generate_card
 
     batch = []

@@ -8,7 +8,6 @@ change goes to `Field.corrected_value`; every change is also written to the appe
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from enum import Enum
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -28,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from services.domain.people import Role
+from services.domain.records import DocumentStatus, FieldStatus
 
 
 def utcnow() -> datetime:
@@ -67,30 +69,6 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
-
-
-# Enumerations are stored as plain strings (not native enums) so that migrations read the same on
-# SQLite and PostgreSQL.
-class Role(str, Enum):
-    REVIEWER = "reviewer"
-    LEAD = "lead"
-    ADMIN = "admin"
-
-
-class DocumentStatus(str, Enum):
-    EXTRACTING = "extracting"
-    FAILED = "failed"
-    NEEDS_REVIEW = "needs_review"
-    IN_REVIEW = "in_review"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-class FieldStatus(str, Enum):
-    EXTRACTED = "extracted"  # as the engine read it, not yet looked at
-    CORRECTED = "corrected"  # a reviewer changed the value
-    CONFIRMED = "confirmed"  # approved as read
-    OVERRIDDEN = "overridden"  # approved although a check fails, with a reason
 
 
 class User(Base):

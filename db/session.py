@@ -17,6 +17,16 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.repositories import (
+    ApiKeyRepository,
+    AuditLog,
+    DocumentRepository,
+    FiguresRepository,
+    SettingsRepository,
+    TaskRepository,
+    UserRepository,
+)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -119,14 +129,6 @@ class UnitOfWork:
         self.session: Session
 
     def __enter__(self) -> "UnitOfWork":
-        from db.repositories import (  # local import: repositories import this module's types
-            ApiKeyRepository,
-            AuditLog,
-            DocumentRepository,
-            SettingsRepository,
-            UserRepository,
-        )
-
         self.session = self.database.sessions()
         if self.database.is_sqlite:
             self.session.connection(
@@ -137,6 +139,8 @@ class UnitOfWork:
         self.documents = DocumentRepository(self.session)
         self.audit = AuditLog(self.session)
         self.settings = SettingsRepository(self.session)
+        self.figures = FiguresRepository(self.session)
+        self.tasks = TaskRepository(self.session)
         return self
 
     def __exit__(

@@ -12,29 +12,34 @@ from typing import Callable, Optional
 
 import streamlit as st
 
-from db.models import Role
-from services import i18n
+from pages import _i18n as i18n
 from services.bootstrap import Services
-from services.config import Settings
-from services.review_session import DATABASE_DOWN
-from services.users import Principal
+from services.core.config import Settings
+from services.domain.people import Principal, Role
+from services.review.desk import DATABASE_DOWN
 
 PRINCIPAL = "principal"
 ROLE_RANK = {Role.REVIEWER: 0, Role.LEAD: 1, Role.ADMIN: 2}
 
-# Tests install their own services here (AppTest runs the script in the test's process).
-services_factory: Optional[Callable[[], Services]] = None
+_provided: Optional[Callable[[], Services]] = None
+
+
+def use_services(factory: Optional[Callable[[], Services]]) -> None:
+    """Run the pages of this process on the services this factory gives (an embedding, or a test:
+    AppTest runs the scripts in the test's process); None returns to the environment's."""
+    global _provided
+    _provided = factory
 
 
 @st.cache_resource(show_spinner=False)
-def _default_services() -> Services:
+def _from_environment() -> Services:
     # One engine (connection pool) for every session of this server process; sessions and
     # units of work are opened per operation inside the services.
     return Services.from_settings(Settings.from_env())
 
 
 def services() -> Services:
-    return services_factory() if services_factory is not None else _default_services()
+    return _provided() if _provided is not None else _from_environment()
 
 
 def current_user() -> Optional[Principal]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.models import Role
 from pages import _ui as ui
+from services.domain.people import Role
 
 admin = ui.require(Role.ADMIN)
 svc = ui.services()

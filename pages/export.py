@@ -13,11 +13,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from db.models import DocumentStatus, Role
-from db.repositories import DocumentFilter
 from pages import _ui as ui
-from services.export import MEDIA_TYPES
-from services.figures import FiguresService
+from services.domain.people import Role
+from services.domain.records import DocumentFilter, DocumentStatus
+from services.review.export import MEDIA_TYPES
 
 user = ui.require(Role.LEAD)
 svc = ui.services()
@@ -25,7 +24,7 @@ ZIP_ABOVE = 20_000  # documents: larger exports are offered zipped by default
 PREPARED = "export_prepared"
 
 st.title(ui.t("export.title"))
-users = dict(FiguresService(svc.database).users())  # id -> name
+users = dict(svc.figures.users())  # id -> name
 
 with st.form("export_filters"):
     left, right = st.columns(2)

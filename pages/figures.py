@@ -7,15 +7,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from db.models import Role
 from pages import _ui as ui
-from services.figures import FiguresService, Window
-from services.review import ReviewError
-from services.schema import SPECS_BY_NAME
+from services.domain.people import Role
+from services.domain.schema import SPECS_BY_NAME
+from services.review.figures import Window
+from services.review.workflow import ReviewError
 
 user = ui.require(Role.LEAD)
 svc = ui.services()
-figures = FiguresService(svc.database)
+figures = svc.figures
 
 st.title(ui.t("figures.title"))
 days = st.select_slider(ui.t("figures.window"), options=(7, 14, 30, 90, 365), value=30, key="fig_days")

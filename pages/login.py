@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _ui as ui
-from services.users import AuthError
+from services.accounts.users import AuthError
 
 if ui.current_user() is not None:
     st.switch_page("pages/queue.py")

@@ -11,9 +11,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from db.models import DocumentStatus, Role
-from db.repositories import DocumentFilter
 from pages import _ui as ui
+from services.domain.people import Role
+from services.domain.records import DocumentFilter, DocumentStatus
 
 user = ui.require(Role.REVIEWER)
 svc = ui.services()

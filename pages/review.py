@@ -15,16 +15,17 @@ from typing import Optional
 import pandas as pd
 import streamlit as st
 
-from db.models import DocumentStatus, Role
+from pages import _card_images as card_images
 from pages import _ui as ui
-from services import card_images
-from services.review import FLAG_FAILED, FLAG_LOW, DocumentView, FieldView
-from services.review_session import DATABASE_DOWN, Draft, Outcome, ReviewDesk, edits_against, other_changes
-from services.schema import Side
+from services.domain.people import Role
+from services.domain.records import DocumentStatus
+from services.domain.schema import Side
+from services.review.desk import DATABASE_DOWN, Draft, Outcome, edits_against, other_changes
+from services.review.workflow import FLAG_FAILED, FLAG_LOW, DocumentView, FieldView
 
 user = ui.require(Role.REVIEWER)
 svc = ui.services()
-desk = ReviewDesk(svc.review)
+desk = svc.desk
 DRAFTS, BASES, STALE = "review_drafts", "review_bases", "review_stale"
 OPEN_STATUSES = (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.models import Role
 from pages import _ui as ui
-from services.settings_store import BACKENDS, AppSettingsService, SettingsError
+from services.domain.people import Role
+from services.review.app_settings import BACKENDS, SettingsError
 
 admin = ui.require(Role.ADMIN)
 svc = ui.services()
-store = AppSettingsService(svc.database, svc.settings)
+store = svc.app_settings
 
 st.title(ui.t("settings.title"))
 current = store.ocr_backend()

@@ -8,25 +8,22 @@ from typing import Optional
 import pandas as pd
 import streamlit as st
 
-from db.models import DocumentStatus, Role
 from pages import _ui as ui
-from services.review import FLAG_FAILED, FLAG_LOW, DocumentView
-from services.settings_store import AppSettingsService
-from services.uploads import (
+from services.domain.people import Role
+from services.domain.records import DocumentStatus
+from services.review.uploads import (
     UploadedFile,
     UploadReport,
-    UploadService,
-    limits_from,
     plan_batch,
     safe_fetcher,
     single,
     url_plan,
 )
+from services.review.workflow import FLAG_FAILED, FLAG_LOW, DocumentView
 
 user = ui.require(Role.REVIEWER)
 svc = ui.services()
-uploads = UploadService(svc.intake, limits_from(svc.settings),
-                        AppSettingsService(svc.database, svc.settings).ocr_backend)
+uploads = svc.uploads
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
 REPORTS = "upload_reports"
 

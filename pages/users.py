@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.models import Role
 from pages import _ui as ui
-from services.passwords import new_password
-from services.users import UserError
+from services.accounts.passwords import new_password
+from services.accounts.users import UserError
+from services.domain.people import Role
 
 admin = ui.require(Role.ADMIN)
 svc = ui.services()

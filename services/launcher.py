@@ -16,7 +16,7 @@ import time
 from typing import Optional
 
 from services.bootstrap import main as bootstrap_main
-from services.config import REPO_ROOT, Settings
+from services.core.config import REPO_ROOT, Settings
 
 GRACE_SECONDS = 20
 

@@ -8,34 +8,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from db.migrate import upgrade
-from db.session import Database, normalise_url
+from db.session import Database
+from tests.support.databases import PG_SKIP_REASON, fresh_postgres_url, pg_exec, postgres_admin_url
+
+if TYPE_CHECKING:
+    from services.bootstrap import Services
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL leg skipped (CI sets it)"
-
-
-def postgres_admin_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL", "").strip()
-    return normalise_url(url) if url else None
-
-
-def _pg_exec(admin_url: str, statement: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +42,7 @@ def postgres_template() -> Iterator[tuple[str, str]]:
         pytest.skip(PG_SKIP_REASON)
     name = f"vr_template_{uuid.uuid4().hex[:10]}"
     try:
-        _pg_exec(admin_url, f'CREATE DATABASE "{name}"')
+        pg_exec(admin_url, f'CREATE DATABASE "{name}"')
     except Exception as exc:  # noqa: BLE001 - any connection failure
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
@@ -62,17 +50,7 @@ def postgres_template() -> Iterator[tuple[str, str]]:
     template_url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     upgrade(template_url)
     yield admin_url, name
-    _pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def fresh_postgres_url(template: tuple[str, str]) -> Iterator[str]:
-    admin_url, template_name = template
-    name = f"vr_test_{uuid.uuid4().hex[:10]}"
-    _pg_exec(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -100,3 +78,30 @@ def pg_database(request: pytest.FixtureRequest) -> Iterator[Database]:
         database = Database(url)
         yield database
         database.dispose()
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Iterator["Services"]:
+    """The review app's services on a fresh SQLite database, wired into the app (AppTest) and the
+    task queue (run at once, with an invented reading)."""
+    from tests.support.app import app_services
+
+    with app_services(tmp_path) as services:
+        yield services
+
+
+@pytest.fixture
+def only_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Fail loudly if anything in the test connects to an address other than 127.0.0.1."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        host = address[0] if isinstance(address, tuple) else address
+        if host != "127.0.0.1":
+            raise AssertionError(f"a connection to {address!r} was attempted")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield attempts

@@ -23,11 +23,11 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before tesserocr loads libtess
 import tesserocr  # noqa: E402
 from PIL import Image, ImageOps, UnidentifiedImageError  # noqa: E402
 
-from services.evaluation.canonical import parse_date  # noqa: E402
-from services.reference.admin_units import parse_legacy_address  # noqa: E402
-from services.reference.issuers import issuer_province_code  # noqa: E402
-from services.results import ExtractionOutcome, FieldReading, SideReading  # noqa: E402
-from services.schema import SIDE_FIELDS, ErrorCode, Side, VehicleKind  # noqa: E402
+from services.domain.canonical import parse_date  # noqa: E402
+from services.domain.reference.admin_units import parse_legacy_address  # noqa: E402
+from services.domain.reference.issuers import issuer_province_code  # noqa: E402
+from services.domain.results import ExtractionOutcome, FieldReading, SideReading  # noqa: E402
+from services.domain.schema import SIDE_FIELDS, ErrorCode, Side, VehicleKind  # noqa: E402
 
 TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 

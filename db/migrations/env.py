@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the URL given by db.migrate or the settings."""
+"""Alembic environment: runs migrations on the URL that db.migrate (or `alembic -x url=...`) gives."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ config = context.config
 
 
 def _url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
-    if url:
-        return url
-    from services.config import Settings
-
-    return Settings.from_env().database_url
+    # Given by db.migrate, or by `alembic -x url=...`: storage reads no settings of its own.
+    url = config.get_main_option("sqlalchemy.url") or context.get_x_argument(as_dictionary=True).get("url")
+    if not url:
+        raise SystemExit("no database URL: use `python -m db.migrate [--url URL] ...` "
+                         "(or `alembic -x url=URL ...`)")
+    return url
 
 
 def run_migrations_offline() -> None:

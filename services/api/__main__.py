@@ -16,8 +16,8 @@ import sys
 from typing import Optional
 
 from db.migrate import upgrade
-from services.api_keys import ApiKeyService
-from services.config import Settings
+from services.accounts.api_keys import ApiKeyService
+from services.core.config import Settings
 
 
 def _parser() -> argparse.ArgumentParser:

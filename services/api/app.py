@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -26,17 +27,17 @@ from starlette.concurrency import run_in_threadpool
 
 from db.migrate import upgrade
 from services.api import openapi as docs
-from services.api.auth import Authenticator, FailureLimiter, VerifiedCache
+from services.api.auth import Authenticator, VerifiedCache
 from services.api.inputs import ONE_SIDE, TWO_SIDES, materialise, parse_flag, parse_format_type, read_sources
 from services.api.limits import RequestLimits
-from services.api.recording import RequestImage, RequestRecorder, load_checker
 from services.api.responses import HttpSeedError, error_json, seed_json
-from services.api.url_fetch import AllowList, FetchPolicy, Resolver, SafeFetcher, system_resolver
 from services.api.workers import PoolError, WorkerPool
 from services.bootstrap import Services
-from services.config import Settings
-from services.intake import Checker
-from services.schema import ErrorCode, SeedError, SeedResponse
+from services.core.config import Settings
+from services.core.limiter import FailureLimiter
+from services.core.url_fetch import FetchPolicy, Resolver, SafeFetcher, system_resolver
+from services.domain.schema import ErrorCode, SeedError, SeedResponse
+from services.review.intake import SIDE_ANY, Checker, ImageInput, Submission
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Runtime:
     auth: Authenticator
     fetcher: SafeFetcher
     pool: WorkerPool
-    recorder: RequestRecorder
+    backend: str  # what the documents record as their backend
     fetch_threads: ThreadPoolExecutor
 
     async def fetch(self, url: str) -> bytes:
@@ -76,14 +77,14 @@ def create_app(
     resolver: Resolver = system_resolver,
     migrate: bool = True,
 ) -> FastAPI:
-    """The API app. `extractor` is what each worker process runs (see `workers.build_extractor`);
-    `checker` the field checks stored with each extraction (the engine's by default)."""
+    """The API app. `extractor` is what each worker process runs (see `make_extractor`);
+    `checker` the record checks stored with each extraction (the domain's by default)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await run_in_threadpool(upgrade, settings.database_url)
-        services = Services.from_settings(settings)
+        services = Services.from_settings(settings, checker=checker)
         pool = WorkerPool(extractor, settings, size=settings.worker_count,
                           task_timeout=settings.api_extract_timeout)
         await pool.start()
@@ -96,17 +97,9 @@ def create_app(
                 FailureLimiter(settings.api_auth_max_failures, settings.api_auth_window_seconds),
                 VerifiedCache(settings.api_auth_cache_seconds),
             ),
-            fetcher=SafeFetcher(
-                FetchPolicy(
-                    allow=AllowList.parse(settings.url_allowlist),
-                    timeout=settings.url_fetch_timeout,
-                    max_bytes=settings.max_upload_bytes,
-                    max_redirects=settings.url_max_redirects,
-                ),
-                resolver=resolver,
-            ),
+            fetcher=SafeFetcher(FetchPolicy.from_settings(settings), resolver=resolver),
             pool=pool,
-            recorder=RequestRecorder(services, checker or load_checker(), backend=_backend_name(extractor)),
+            backend=_backend_name(extractor),
             fetch_threads=fetch_threads,
         )
         try:
@@ -169,28 +162,40 @@ async def _handle(request: Request, names: tuple[str, ...]) -> JSONResponse:
             materialise(source, fetch=runtime.fetch, max_bytes=settings.max_upload_bytes)
             for source in request_input.sources
         )
-        images = [RequestImage(d, s.filename) for d, s in zip(data, request_input.sources)]
-        detail = " | ".join(s.label for s in request_input.sources)
-        document_id = await run_in_threadpool(
-            lambda: runtime.recorder.submit(images, key_pk=key.pk, key_id=key.key_id,
-                                            source_detail=detail, enqueue_review=enqueue))
+        sides = ("front", "back") if len(data) == 2 else (SIDE_ANY,)
+        submission = Submission(
+            images=[ImageInput(d, side, s.filename) for d, side, s in zip(data, sides, request_input.sources)],
+            source="api",
+            source_detail=" | ".join(s.label for s in request_input.sources),
+            api_key_id=key.pk,
+            enqueue_review=enqueue,
+            backend=runtime.backend[:16],
+            actor=f"api:{key.key_id}"[:64],
+        )
+        # Validated and stored before extraction: a refused input writes nothing (SeedError 3).
+        document_id = await run_in_threadpool(runtime.services.intake.submit, submission)
     except SeedError as error:
         # Refused before the engine: nothing was stored, and the request is not counted.
         await runtime.auth.refund(key)
         return error_json(error)
 
+    recorder = runtime.services.extraction
     started = datetime.now(timezone.utc)
     try:
+        # Noted as started once a worker is free: a server that dies mid-extraction leaves the
+        # document to the task reaper, and one in flight here (at most API_EXTRACT_TIMEOUT)
+        # never is.
         outcome = await runtime.pool.extract(
-            [image.data for image in images], thumb=thumb,
-            on_start=lambda: run_in_threadpool(runtime.recorder.started, document_id))
+            data, thumb=thumb,
+            on_start=lambda: run_in_threadpool(lambda: recorder.started(
+                document_id, actor=f"api:{os.getpid()}", backend=runtime.backend)))
     except BaseException as exc:
         # No answer from the engine: the document must not stay in `extracting`, and the request
         # is not counted against the key.
-        await run_in_threadpool(runtime.recorder.fail, document_id, f"extraction failed: {type(exc).__name__}")
+        await run_in_threadpool(recorder.fail, document_id, f"extraction failed: {type(exc).__name__}")
         await runtime.auth.refund(key)
         raise
-    await run_in_threadpool(runtime.recorder.record, document_id, outcome, started)
+    await run_in_threadpool(recorder.record, document_id, outcome, started)
     return seed_json(outcome.to_seed(thumb=thumb), headers={"X-Document-Id": str(document_id)})
 
 

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from services.schema import ErrorCode, SeedError
+from services.domain.schema import ErrorCode, SeedError
 
 
 class FormatType(str, Enum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Awaitable, Callable, MutableMapping
 
-from services.schema import ErrorCode, SeedResponse
+from services.domain.schema import ErrorCode, SeedResponse
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

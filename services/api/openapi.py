@@ -1,7 +1,7 @@
 """Models and descriptions for the OpenAPI page (/docs): the seed's answers, field by field.
 
 The routes build their answers from `ExtractionOutcome.to_seed`; these models only describe
-them, from the same schema (`services.schema`), so the page cannot drift from the answers.
+them, from the same schema (`services.domain.schema`), so the page cannot drift from the answers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, Field
 
-from services.schema import BackInfo, FrontInfo, TwoSidedInfo
+from services.domain.schema import BackInfo, FrontInfo, TwoSidedInfo
 
 
 class FrontItem(BaseModel):

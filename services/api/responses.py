@@ -12,7 +12,7 @@ from typing import Mapping, Optional
 
 from fastapi.responses import JSONResponse
 
-from services.schema import ErrorCode, SeedError, SeedResponse
+from services.domain.schema import ErrorCode, SeedError, SeedResponse
 
 
 class HttpSeedError(SeedError):

@@ -9,7 +9,6 @@ and replaced, which a `ProcessPoolExecutor` cannot do; a process that dies is re
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import multiprocessing
 import os
@@ -21,10 +20,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Awaitable, Callable, Optional, Sequence
 
-from services.backends.base import Extractor
-from services.config import Settings
-from services.results import ExtractionOutcome
-from services.schema import ErrorCode
+from services.backends import make_extractor
+from services.core.config import Settings
+from services.domain.results import ExtractionOutcome
+from services.domain.schema import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +40,13 @@ class ExtractorCrashed(RuntimeError):
     """The extractor raised instead of returning an outcome (a programming error)."""
 
 
-def build_extractor(spec: str, settings: Settings) -> Extractor:
-    """`local`, `server` or `cloud` (see `make_extractor`), or `package.module:factory` for a
-    custom one; a factory is called with the settings."""
-    from services.backends import BACKEND_KINDS, make_extractor
-
-    if spec in BACKEND_KINDS:
-        return make_extractor(spec, settings)
-    module_name, sep, attribute = spec.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ValueError(f"extractor {spec!r}: use local, server, cloud or package.module:factory")
-    factory = getattr(importlib.import_module(module_name), attribute)
-    return factory(settings)
-
-
 def _worker_main(conn: Connection, spec: str, settings: Settings) -> None:
     # One OpenMP thread per Tesseract call: the parallelism is the processes.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     # Ctrl-C reaches the whole process group; the parent shuts the workers down in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        extractor = build_extractor(spec, settings)
+        extractor = make_extractor(spec, settings)
     except BaseException:  # noqa: BLE001 - reported to the parent, which refuses to start
         conn.send(("failed", traceback.format_exc(limit=8)))
         return

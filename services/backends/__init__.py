@@ -1,37 +1,44 @@
 """Extraction backends behind one interface: the local engine, a self-hosted server, the cloud.
 
-`make_extractor(kind, settings)` is how the app and the API server choose one.
+`make_extractor(spec, settings)` is the one way every process (task workers, the API server's
+worker pool) gets an extractor; `PerThreadExtractors` keeps one per process and thread.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Literal
 
 from services.backends.base import Extractor
-from services.config import Settings
+from services.core.config import Settings
 
 BackendKind = Literal["local", "server", "cloud"]
 BACKEND_KINDS: tuple[str, ...] = ("local", "server", "cloud")
 
 
-def make_extractor(kind: str, settings: Settings) -> Extractor:
-    """The extractor of a backend kind, configured from the settings."""
-    if kind == "local":
+def make_extractor(spec: str, settings: Settings) -> Extractor:
+    """The extractor of a backend kind (`local`, `server`, `cloud`), configured from the settings,
+    or a custom one named `package.module:factory` (the factory is called with the settings)."""
+    if spec == "local":
         from services.backends.local import LocalExtractor
 
         return LocalExtractor(settings.tessdata_dir, settings.max_upload_bytes, settings.max_image_pixels)
-    if kind in ("server", "cloud"):
+    if spec in ("server", "cloud"):
+        from services.backends.ocr_client import OcrClient
         from services.backends.remote import CloudExtractor, ServerExtractor
-        from services.ocr_client import OcrClient
 
-        if kind == "server":
+        if spec == "server":
             if not settings.ocr_server_url:
                 raise ValueError("OCR_SERVER_URL is not set: the server backend needs the server's address")
             return ServerExtractor(OcrClient.for_server(settings))
         if not (settings.ocr_cloud_key and settings.ocr_cloud_secret):
             raise ValueError("OCR_CLOUD_KEY and OCR_CLOUD_SECRET are not set: the cloud backend needs a key")
         return CloudExtractor(OcrClient.for_cloud(settings))
-    raise ValueError(f"unknown backend {kind!r}: use one of {', '.join(BACKEND_KINDS)}")
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"unknown backend {spec!r}: use one of {', '.join(BACKEND_KINDS)} or package.module:factory")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return factory(settings)
 
 
 __all__ = ["BACKEND_KINDS", "BackendKind", "Extractor", "make_extractor"]

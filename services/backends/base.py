@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
-from services.results import ExtractionOutcome
+from services.core.config import Settings
+from services.domain.results import ExtractionOutcome
 
 
 @runtime_checkable
@@ -19,3 +20,7 @@ class Extractor(Protocol):
     name: str
 
     def extract(self, images: Sequence[bytes], *, thumb: bool = False) -> ExtractionOutcome: ...
+
+
+# (backend kind or `package.module:factory`, settings) -> extractor; `make_extractor` is one.
+ExtractorFactory = Callable[[str, Settings], Extractor]

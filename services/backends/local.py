@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from services.results import ExtractionOutcome
+from services.domain.results import ExtractionOutcome
 
 
 class LocalExtractor:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from services.ocr_client import OcrApiError, OcrClient, OcrClientError
-from services.results import ExtractionOutcome
+from services.backends.ocr_client import OcrApiError, OcrClient, OcrClientError
+from services.domain.results import ExtractionOutcome
 
 
 class RemoteUnavailable(RuntimeError):

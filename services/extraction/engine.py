@@ -1,8 +1,9 @@
 """The local extraction engine: image bytes in, seed-schema fields with confidences out.
 
-Stages, one module each: input (`image_input`), card finding and alignment (`align`), the grey
-image for OCR (`prepare`), reading (`ocr`, `rows`), label finding (`labels`, `fields`),
-normalising and checks (`normalize`, `checks`, `addresses`), confidence (`confidence`).
+Stages, one module each: card finding and alignment (`align`), the grey image for OCR
+(`prepare`, `cleanup`, `lines`), reading (`ocr`, `rows`), label finding (`labels`, `fields`),
+confidence (`confidence`). The image bytes are accepted by `services.core.images`; what a value
+must look like (normalising, checks, addresses) is the domain's, shared with the review workflow.
 """
 
 from __future__ import annotations
@@ -18,21 +19,21 @@ import numpy as np
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
-from services.evaluation.canonical import canonical
-from services.extraction import align, fields as locate
-from services.extraction.checks import plate_province_problem
+from services.core.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode
+from services.domain.canonical import canonical
+from services.domain.checks import cross_field_problems
+from services.domain.normalize import Normalized, normalize
+from services.domain.results import ExtractionOutcome, FieldReading, SideReading
+from services.domain.schema import BACK_FIELDS, FRONT_FIELDS, ErrorCode, SeedError, Side, VehicleKind
+from services.domain.vietnamese import fold
+from services.extraction import align
+from services.extraction import fields as locate
 from services.extraction.cleanup import clean
 from services.extraction.confidence import ConfidenceModel, Evidence
-from services.extraction.image_input import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode
-from services.extraction.labels import BY_KEY
-from services.extraction.normalize import Normalized, normalize
-from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
 from services.extraction.lines import find_segments
+from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
 from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, is_blank, ocr_gray
 from services.extraction.rows import Row, build_rows
-from services.extraction.vietnamese import fold
-from services.results import ExtractionOutcome, FieldReading, SideReading
-from services.schema import BACK_FIELDS, FRONT_FIELDS, ErrorCode, SeedError, Side, VehicleKind
 
 ENGINE_NAME = "local"
 ENGINE_VERSION = "1.0"
@@ -467,30 +468,19 @@ class Engine:
             text = _serial_core(text)
         return text
 
-    def _cross_check(self, reads: dict[str, FieldRead]) -> None:
-        plate, issuer = reads.get("plate"), reads.get("issued_at")
-        if plate and issuer and plate.value and issuer.normalized.derived.get("issued_at_code"):
-            problem = plate_province_problem(plate.value, issuer.normalized.derived["issued_at_code"])
-            if problem:
-                plate.normalized.fail(problem)
-                plate.evidence.check_ok = 0.0
-        first, last = reads.get("first_issue_date"), reads.get("last_issue_date")
-        if first and last and first.value and last.value:
-            from services.evaluation.canonical import parse_date
-
-            a, b = parse_date(first.value), parse_date(last.value)
-            if a and b and a > b:
-                for read in (first, last):
-                    read.normalized.fail("first registration after the issue date")
+    @staticmethod
+    def _cross_check(reads: dict[str, FieldRead]) -> None:
+        """The record's rules between fields (`checks.cross_field_problems`): every field a rule
+        involves is doubted, since the reading cannot tell which of them is wrong."""
+        values = {name: read.value for name, read in reads.items()}
+        issuer = reads.get("issued_at")
+        values["issued_at_code"] = issuer.normalized.derived.get("issued_at_code", "") if issuer else ""
+        for problem in cross_field_problems(values):
+            for name in problem.involved:
+                read = reads.get(name)
+                if read is not None:
+                    read.normalized.fail(problem.reason)
                     read.evidence.check_ok = 0.0
-        year = reads.get("year_of_manufacture")
-        if year and first and year.value.isdigit() and first.value:
-            from services.evaluation.canonical import parse_date
-
-            a = parse_date(first.value)
-            if a and int(year.value) > a.year:
-                year.normalized.fail("made after its first registration")
-                year.evidence.check_ok = 0.0
 
     @staticmethod
     def _derive(reading: SideReading, reads: dict[str, FieldRead]) -> None:
@@ -583,7 +573,7 @@ def _better(name: str, candidate: FieldRead, best: FieldRead) -> bool:
 
 
 def _names_province(address: str) -> bool:
-    from services.extraction.addresses import match_province
+    from services.domain.addresses import match_province
 
     tail = re.split(r"[,;]", address)[-1]
     hit = match_province(tail)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from services.domain.vietnamese import fold
 from services.extraction.labels import (
     LOAD_ROW_KEYS,
     LabelHit,
@@ -17,7 +18,6 @@ from services.extraction.labels import (
 )
 from services.extraction.ocr import OcrWord
 from services.extraction.rows import Row, union_box, words_between
-from services.extraction.vietnamese import fold
 
 Box = tuple[int, int, int, int]
 
@@ -427,7 +427,7 @@ def locate_issuer_caps(labelled: Sequence[RowLabels], card_height: int) -> Optio
     """An issuing unit printed without a label (`CÔNG AN TỈNH LÂM ĐỒNG`, `PHÒNG CSGT ...`), in the
     header or the signature block, possibly over two lines. Runs of words holding a label
     ("Công suất", "Khối lượng") are not it."""
-    from services.extraction.addresses import match_issuer
+    from services.domain.addresses import match_issuer
 
     rows = [item.row for item in labelled]
     for index, item in enumerate(labelled):

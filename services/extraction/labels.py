@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 from rapidfuzz import fuzz
 
-from services.extraction.vietnamese import fold
+from services.domain.vietnamese import fold
 
 
 @dataclass(frozen=True)

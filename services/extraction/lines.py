@@ -15,7 +15,6 @@ import numpy as np
 
 from services.extraction.cleanup import binarize, text_height
 
-
 MAX_BLOBS = 15000  # a card at 1600 px holds a few thousand letters
 
 

@@ -46,10 +46,6 @@ class OcrWord:
     def x2(self) -> int:
         return self.box[0] + self.box[2]
 
-    @property
-    def min_margin(self) -> float:
-        return min((c.margin for c in self.chars), default=1.0)
-
 
 @dataclass
 class OcrLine:

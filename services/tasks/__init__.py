@@ -1,4 +1,5 @@
-"""Background extraction: the job (`extraction`), its queue (`queue`, `jobs`) and the worker CLI.
+"""Background extraction: the task queue (`queue`), the Huey tasks that run the "extract and
+record" workflow (`jobs`), and the worker command (`worker`, a door).
 
 Import `services.tasks.jobs` for the Huey tasks; this package itself stays free of side effects.
 """

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from huey import Huey, RedisHuey, SqliteHuey
 
-from services.config import Settings
+from services.core.config import Settings
+
 
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:

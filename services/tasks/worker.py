@@ -11,11 +11,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:
+    from services.bootstrap import Services
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    from services.tasks.jobs import huey, settings
+def main(argv: Optional[list[str]] = None, *, services_factory: Optional[Callable[[], "Services"]] = None) -> int:
+    """`services_factory` builds each worker process's services (default: from the environment)."""
+    from services.tasks.jobs import huey, settings, use_services
+
+    if services_factory is not None:
+        use_services(services_factory)
 
     parser = argparse.ArgumentParser(prog="python -m services.tasks.worker", description=__doc__)
     parser.add_argument("--workers", type=int, default=settings.workers,

@@ -17,8 +17,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from services.evaluation.canonical import clean_text, parse_date
-from services.schema import SIDE_FIELDS, FieldKind, Side, VehicleKind
+from services.domain.canonical import clean_text, parse_date
+from services.domain.schema import SIDE_FIELDS, FieldKind, Side, VehicleKind
 from tools.synth.capture import CONDITIONS, DEFAULT_MIX, Captured, capture
 from tools.synth.fonts import choose_font_set
 from tools.synth.layout import LAYOUTS, CardStyle, choose_style

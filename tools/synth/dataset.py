@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from services.schema import Side, VehicleKind
+from services.domain.schema import Side, VehicleKind
 from tools.synth.card import generate_card
 
 TRUTH_FILE = "truth.jsonl"

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 
 from PIL import ImageFont
 
-from services.schema import Side, VehicleKind
+from services.domain.schema import Side, VehicleKind
 from tools.synth.fonts import FontFace, FontSet, load_font
 from tools.synth.values import CardValues
 
@@ -593,7 +593,7 @@ def front_rows(values: CardValues, style: CardStyle, rng: random.Random) -> list
 
 
 def _colour(rng: random.Random, values: CardValues) -> str:
-    from services.reference.vehicles import BASIC_COLOURS, COMPOUND_COLOURS
+    from services.domain.reference.vehicles import BASIC_COLOURS, COMPOUND_COLOURS
 
     pool = COMPOUND_COLOURS if values.kind == VehicleKind.MOTORBIKE and rng.random() < 0.6 else BASIC_COLOURS
     colour = rng.choice(pool)

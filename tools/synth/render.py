@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from services.schema import Side
+from services.domain.schema import Side
 from tools.synth import textures
 from tools.synth.fonts import load_font, require_glyphs
 from tools.synth.layout import CardStyle, Placed, SealSpec, SideLayout, SignatureSpec, layout_side

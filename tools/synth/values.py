@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Optional
 
-from services.reference import admin_units, issuers, names, plate_codes, vehicles
-from services.reference.admin_units import District, Province, Ward
-from services.schema import VehicleKind
+from services.domain.reference import admin_units, issuers, names, plate_codes, vehicles
+from services.domain.reference.admin_units import District, Province, Ward
+from services.domain.schema import VehicleKind
 
 # ---- people ---------------------------------------------------------------------------------
 

@@ -1,0 +1,495 @@
+"""The review workflow: queue, claims, corrections with optimistic locking, approve and reject.
+
+Every operation is one unit of work. A save carries the document version the reviewer loaded;
+if someone else saved in between, nothing is written and `StaleDocument` carries the current
+state so the reviewer can see the other change and re-apply their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Mapping, Optional, Sequence
+
+from db.models import Document, FieldValue
+from db.session import Database, UnitOfWork
+from services.domain.canonical import clean_text
+from services.domain.checks import check_record
+from services.domain.derive import derived_fields
+from services.domain.people import Principal, Role
+from services.domain.records import DocumentFilter, DocumentStatus, FieldStatus
+from services.domain.schema import SPECS_BY_NAME
+from services.review.intake import Checker, record_keys, review_summary
+
+# (side, field name, new value) -> derived fields to set on that side, e.g. the address codes.
+Deriver = Callable[[str, str, str], dict[str, str]]
+FieldKey = tuple[str, str]  # (side, name)
+
+MAX_VALUE_LENGTH = 500
+FLAG_FAILED = "failed_check"
+FLAG_LOW = "low_confidence"
+FLAG_OK = "ok"
+
+
+class ReviewError(Exception):
+    pass
+
+
+class NotFound(ReviewError):
+    pass
+
+
+class NotAllowed(ReviewError):
+    pass
+
+
+class InvalidState(ReviewError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldView:
+    id: int
+    side: str
+    name: str
+    value: str  # as extracted
+    corrected_value: Optional[str]
+    confidence: Optional[float]
+    box: Optional[tuple[int, int, int, int]]
+    check_ok: bool
+    check_reason: str
+    note: str
+    status: str
+    threshold: float
+    derived: bool
+
+    @property
+    def current(self) -> str:
+        return self.value if self.corrected_value is None else self.corrected_value
+
+    @property
+    def flag(self) -> str:
+        if not self.check_ok:
+            return FLAG_FAILED
+        if (self.corrected_value is None and self.confidence is not None
+                and self.confidence < self.threshold and self.status == FieldStatus.EXTRACTED.value):
+            return FLAG_LOW
+        return FLAG_OK
+
+
+@dataclass(frozen=True)
+class ImageView:
+    id: int
+    side: str
+    detected_side: Optional[str]
+    filename: str
+    content_type: str
+    size: int
+    has_aligned: bool
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    status: str
+    kind: str
+    version: int
+    source: str
+    source_detail: str
+    created_at: datetime
+    claimed_by: Optional[str]
+    claimed_at: Optional[datetime]
+    reviewed_by: Optional[str]
+    reviewed_at: Optional[datetime]
+    review_reasons: list[str]
+    decision_note: str
+    error: str
+    fields: list[FieldView]
+    images: list[ImageView]
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+
+    def field(self, side: str, name: str) -> Optional[FieldView]:
+        return next((f for f in self.fields if f.side == side and f.name == name), None)
+
+    @property
+    def failing(self) -> list[FieldView]:
+        return [f for f in self.fields if not f.check_ok]
+
+    @property
+    def flagged(self) -> list[FieldView]:
+        return [f for f in self.fields if f.flag != FLAG_OK]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    status: str
+    kind: str
+    min_confidence: Optional[float]
+    reasons: list[str]
+    created_at: datetime
+    province_code: Optional[str]
+    claimed_by: Optional[str]
+    source_detail: str
+    version: int
+
+
+@dataclass(frozen=True)
+class AuditView:
+    at: datetime
+    actor: str
+    action: str
+    field: Optional[str]
+    old_value: Optional[str]
+    new_value: Optional[str]
+    detail: str
+
+
+class StaleDocument(ReviewError):
+    """The document changed since the reviewer loaded it; nothing was written."""
+
+    def __init__(self, current: DocumentView) -> None:
+        super().__init__(f"document {current.id} changed (now version {current.version})")
+        self.current = current
+
+
+class ChecksFailing(ReviewError):
+    def __init__(self, fields: Sequence[FieldView]) -> None:
+        names = ", ".join(f"{f.side}.{f.name}: {f.check_reason}" for f in fields)
+        super().__init__(f"checks fail: {names}")
+        self.fields = list(fields)
+
+
+class ReviewService:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        claim_ttl: timedelta = timedelta(minutes=30),
+        default_threshold: float = 0.8,
+        checker: Optional[Checker] = None,
+        deriver: Optional[Deriver] = None,
+    ) -> None:
+        self.database = database
+        self.claim_ttl = claim_ttl
+        self.default_threshold = default_threshold
+        self.checker = checker or check_record
+        self.deriver = deriver or derived_fields
+
+    # --- reading ------------------------------------------------------------------------------
+    def thresholds(self) -> dict[str, float]:
+        with UnitOfWork(self.database, write=False) as uow:
+            return uow.settings.thresholds()
+
+    def queue(self, flt: DocumentFilter, *, limit: int = 50, offset: int = 0) -> list[QueueRow]:
+        with UnitOfWork(self.database, write=False) as uow:
+            documents = uow.documents.list_documents(flt, limit=limit, offset=offset)
+            names = uow.users.names(d.claimed_by for d in documents if d.claimed_by)
+            return [
+                QueueRow(
+                    id=d.id, status=d.status, kind=d.kind, min_confidence=d.min_confidence,
+                    reasons=list(d.review_reasons or []), created_at=d.created_at,
+                    province_code=d.province_code, claimed_by=names.get(d.claimed_by) if d.claimed_by else None,
+                    source_detail=d.source_detail, version=d.version,
+                )
+                for d in documents
+            ]
+
+    def count(self, flt: DocumentFilter) -> int:
+        with UnitOfWork(self.database, write=False) as uow:
+            return uow.documents.count_documents(flt)
+
+    def view(self, document_id: int) -> DocumentView:
+        with UnitOfWork(self.database, write=False) as uow:
+            return self._view(uow, document_id)
+
+    def image_bytes(self, document_id: int, image_id: int, *, aligned: bool) -> Optional[bytes]:
+        with UnitOfWork(self.database, write=False) as uow:
+            for image in uow.documents.images(document_id):
+                if image.id == image_id:
+                    return image.aligned if aligned else image.data
+        return None
+
+    def history(self, document_id: int) -> list[AuditView]:
+        with UnitOfWork(self.database, write=False) as uow:
+            return [
+                AuditView(e.at, e.actor, e.action, e.field, e.old_value, e.new_value, e.detail)
+                for e in uow.audit.for_document(document_id)
+            ]
+
+    # --- claims -------------------------------------------------------------------------------
+    def claim_next(self, user: Principal, flt: DocumentFilter = DocumentFilter(), *,
+                   now: Optional[datetime] = None) -> Optional[int]:
+        """Give the reviewer the next document, or the one they already hold.
+
+        Two reviewers asking at once never get the same document: the claim is a conditional
+        UPDATE (and on PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent
+        claimers pick different rows instead of queueing on one).
+        """
+        now = now or datetime.now(timezone.utc)
+        with UnitOfWork(self.database) as uow:
+            held = uow.documents.claimed_by_user(user.id, now, self.claim_ttl)
+            if held is not None:
+                return held
+            tried: list[int] = []
+            for _attempt in range(10):
+                candidates = uow.documents.next_claim_candidates(
+                    now, self.claim_ttl, flt, skip_locked=self.database.is_postgres,
+                    limit=1 if self.database.is_postgres else 5, exclude_ids=tried,
+                )
+                if not candidates:
+                    return None
+                for document_id in candidates:
+                    tried.append(document_id)
+                    if uow.documents.try_claim(document_id, user.id, now, self.claim_ttl):
+                        uow.audit.record(actor=user.username, user_id=user.id, action="claimed",
+                                         document_id=document_id)
+                        uow.commit()
+                        return document_id
+            return None
+
+    def claim(self, user: Principal, document_id: int, *, now: Optional[datetime] = None) -> bool:
+        """Claim a chosen document (from the queue list); False if someone else holds it."""
+        now = now or datetime.now(timezone.utc)
+        with UnitOfWork(self.database) as uow:
+            document = uow.documents.get(document_id)
+            if document is None:
+                raise NotFound(document_id)
+            if (document.status == DocumentStatus.IN_REVIEW.value and document.claimed_by == user.id
+                    and document.claimed_at and document.claimed_at >= now - self.claim_ttl):
+                return True
+            if not uow.documents.try_claim(document_id, user.id, now, self.claim_ttl):
+                return False
+            uow.audit.record(actor=user.username, user_id=user.id, action="claimed", document_id=document_id)
+            uow.commit()
+            return True
+
+    def release(self, user: Principal, document_id: int, *, action: str = "released") -> bool:
+        """Give a claimed document back to the queue (skip)."""
+        with UnitOfWork(self.database) as uow:
+            document = uow.documents.get(document_id)
+            if document is None:
+                raise NotFound(document_id)
+            if document.status != DocumentStatus.IN_REVIEW.value:
+                return False
+            if document.claimed_by != user.id and not user.is_lead:
+                raise NotAllowed("only the reviewer holding the document, or a lead, can release it")
+            moved = uow.documents.bump_version(
+                document_id, document.version, status=DocumentStatus.NEEDS_REVIEW.value,
+                claimed_by=None, claimed_at=None,
+            )
+            if moved:
+                uow.audit.record(actor=user.username, user_id=user.id, action=action, document_id=document_id)
+                uow.commit()
+            return moved
+
+    # --- writing ------------------------------------------------------------------------------
+    def save(self, user: Principal, document_id: int, expected_version: int,
+             changes: Mapping[FieldKey, str]) -> int:
+        """Store corrections; returns the new version. Raises `StaleDocument` on a version clash."""
+        with UnitOfWork(self.database) as uow:
+            document = self._writable(uow, user, document_id)
+            self._lock_version(uow, document, expected_version)
+            self._apply(uow, user, document, changes)
+            uow.commit()
+            return expected_version + 1
+
+    def approve(self, user: Principal, document_id: int, expected_version: int,
+                changes: Mapping[FieldKey, str] = {}, *, override_reason: str = "") -> int:
+        """Approve (with any last corrections). Refused while a check fails, unless the reviewer
+        overrides with a reason."""
+        override_reason = override_reason.strip()
+        with UnitOfWork(self.database) as uow:
+            document = self._writable(uow, user, document_id)
+            self._lock_version(uow, document, expected_version)
+            fields = self._apply(uow, user, document, changes)
+            failing = [f for f in fields if not f.check_ok]
+            if failing and not override_reason:
+                thresholds = uow.settings.thresholds()
+                raise ChecksFailing([self._field_view(f, thresholds) for f in failing])
+            now = datetime.now(timezone.utc)
+            for f in fields:
+                if not f.check_ok:
+                    f.status = FieldStatus.OVERRIDDEN.value
+                    uow.audit.record(actor=user.username, user_id=user.id, action="override",
+                                     document_id=document_id, field=f"{f.side}.{f.name}",
+                                     new_value=f.current_value, detail=f"{f.check_reason} | {override_reason}"[:2000])
+                elif f.status == FieldStatus.EXTRACTED.value:
+                    f.status = FieldStatus.CONFIRMED.value
+            document.status = DocumentStatus.APPROVED.value
+            document.reviewed_by = user.id
+            document.reviewed_at = now
+            document.claimed_by = None
+            document.claimed_at = None
+            document.decision_note = override_reason
+            uow.audit.record(actor=user.username, user_id=user.id, action="approved", document_id=document_id,
+                             detail=override_reason)
+            uow.commit()
+            return expected_version + 1
+
+    def reject(self, user: Principal, document_id: int, expected_version: int, reason: str) -> int:
+        reason = reason.strip()
+        if not reason:
+            raise ReviewError("a rejection needs a reason")
+        with UnitOfWork(self.database) as uow:
+            document = self._writable(uow, user, document_id)
+            self._lock_version(uow, document, expected_version)
+            document.status = DocumentStatus.REJECTED.value
+            document.reviewed_by = user.id
+            document.reviewed_at = datetime.now(timezone.utc)
+            document.claimed_by = None
+            document.claimed_at = None
+            document.decision_note = reason
+            uow.audit.record(actor=user.username, user_id=user.id, action="rejected", document_id=document_id,
+                             detail=reason[:2000])
+            uow.commit()
+            return expected_version + 1
+
+    def reopen(self, user: Principal, document_id: int, expected_version: int) -> int:
+        """A lead sends an approved or rejected document back to the queue."""
+        if not user.is_lead:
+            raise NotAllowed("only leads reopen documents")
+        with UnitOfWork(self.database) as uow:
+            document = uow.documents.get(document_id)
+            if document is None:
+                raise NotFound(document_id)
+            if document.status not in (DocumentStatus.APPROVED.value, DocumentStatus.REJECTED.value):
+                raise InvalidState(f"document is {document.status}")
+            self._lock_version(uow, document, expected_version)
+            document.status = DocumentStatus.NEEDS_REVIEW.value
+            uow.audit.record(actor=user.username, user_id=user.id, action="reopened", document_id=document_id)
+            uow.commit()
+            return expected_version + 1
+
+    # --- internals ----------------------------------------------------------------------------
+    def _writable(self, uow: UnitOfWork, user: Principal, document_id: int) -> Document:
+        document = uow.documents.get(document_id)
+        if document is None:
+            raise NotFound(document_id)
+        if document.status not in (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value):
+            raise InvalidState(f"document is {document.status}")
+        held_by_other = (
+            document.status == DocumentStatus.IN_REVIEW.value
+            and document.claimed_by not in (None, user.id)
+            and document.claimed_at is not None
+            and document.claimed_at >= datetime.now(timezone.utc) - self.claim_ttl
+        )
+        if held_by_other and not user.is_lead:
+            raise NotAllowed("another reviewer holds this document")
+        return document
+
+    def _lock_version(self, uow: UnitOfWork, document: Document, expected_version: int) -> None:
+        if not uow.documents.bump_version(document.id, expected_version):
+            document_id = document.id
+            uow.session.rollback()
+            raise StaleDocument(self._view(uow, document_id))
+        uow.session.refresh(document)
+
+    def _apply(self, uow: UnitOfWork, user: Principal, document: Document,
+               changes: Mapping[FieldKey, str]) -> list[FieldValue]:
+        fields = list(uow.documents.fields(document.id))
+        by_key = {(f.side, f.name): f for f in fields}
+        now = datetime.now(timezone.utc)
+        pending: dict[FieldKey, str] = {}
+        for (side, name), raw in changes.items():
+            if (side, name) not in by_key:
+                raise ReviewError(f"no field {side}.{name} on document {document.id}")
+            spec = SPECS_BY_NAME.get(name)
+            if spec is not None and spec.derived:
+                raise ReviewError(f"{name} is derived from another field; correct that one")
+            value = clean_text(raw)[:MAX_VALUE_LENGTH]
+            if value == by_key[(side, name)].current_value:
+                continue
+            pending[(side, name)] = value
+            for derived_name, derived_value in self.deriver(side, name, value).items():
+                if (side, derived_name) in by_key:
+                    pending[(side, derived_name)] = derived_value
+        for (side, name), value in pending.items():
+            f = by_key[(side, name)]
+            if value == f.current_value:
+                continue
+            uow.audit.record(actor=user.username, user_id=user.id, action="corrected", document_id=document.id,
+                             field=f"{side}.{name}", old_value=f.current_value, new_value=value)
+            if value == f.value:
+                f.corrected_value, f.status = None, FieldStatus.EXTRACTED.value
+            else:
+                f.corrected_value, f.status = value, FieldStatus.CORRECTED.value
+            f.corrected_by, f.corrected_at = user.id, now
+        self._recheck(uow, document, fields)
+        return fields
+
+    def _recheck(self, uow: UnitOfWork, document: Document, fields: list[FieldValue]) -> None:
+        values: dict[str, dict[str, str]] = {}
+        for f in fields:
+            values.setdefault(f.side, {})[f.name] = f.current_value
+        failures = self.checker(values, document.kind)
+        for f in fields:
+            reason = failures.get((f.side, f.name), "")
+            f.check_ok, f.check_reason = not reason, reason
+        thresholds = uow.settings.thresholds()
+        # Corrected fields no longer need a look for their confidence.
+        pending = [f for f in fields if f.status == FieldStatus.EXTRACTED.value or not f.check_ok]
+        _min, reasons = review_summary(pending, thresholds, self.default_threshold)
+        document.review_reasons = reasons
+        for key, value in record_keys(fields).items():
+            setattr(document, key, value)
+
+    def _field_view(self, f: FieldValue, thresholds: Mapping[str, float]) -> FieldView:
+        spec = SPECS_BY_NAME.get(f.name)
+        return FieldView(
+            id=f.id, side=f.side, name=f.name, value=f.value, corrected_value=f.corrected_value,
+            confidence=f.confidence, box=tuple(f.box) if f.box else None, check_ok=f.check_ok,
+            check_reason=f.check_reason, note=f.note, status=f.status,
+            threshold=thresholds.get(f.name, self.default_threshold),
+            derived=bool(spec and spec.derived),
+        )
+
+    def _view(self, uow: UnitOfWork, document_id: int) -> DocumentView:
+        document = uow.documents.get_full(document_id)
+        if document is None:
+            raise NotFound(document_id)
+        thresholds = uow.settings.thresholds()
+        names = uow.users.names([document.claimed_by, document.reviewed_by])
+        return DocumentView(
+            id=document.id, status=document.status, kind=document.kind, version=document.version,
+            source=document.source, source_detail=document.source_detail, created_at=document.created_at,
+            claimed_by=names.get(document.claimed_by) if document.claimed_by else None,
+            claimed_at=document.claimed_at,
+            reviewed_by=names.get(document.reviewed_by) if document.reviewed_by else None,
+            reviewed_at=document.reviewed_at, review_reasons=list(document.review_reasons or []),
+            decision_note=document.decision_note, error=document.error,
+            fields=[self._field_view(f, thresholds) for f in document.fields],
+            images=[
+                ImageView(i.id, i.side, i.detected_side, i.filename, i.content_type, i.size, i.aligned is not None)
+                for i in document.images
+            ],
+            duplicates=uow.documents.duplicates_of(document),
+        )
+
+
+class ThresholdService:
+    def __init__(self, database: Database, default: float) -> None:
+        self.database = database
+        self.default = default
+
+    def all(self) -> dict[str, float]:
+        with UnitOfWork(self.database, write=False) as uow:
+            return uow.settings.thresholds()
+
+    def set(self, user: Principal, name: str, threshold: Optional[float]) -> None:
+        if user.role not in (Role.LEAD, Role.ADMIN):
+            raise NotAllowed("only leads set thresholds")
+        if name not in SPECS_BY_NAME:
+            raise ReviewError(f"unknown field {name}")
+        with UnitOfWork(self.database) as uow:
+            old = uow.settings.thresholds().get(name)
+            if threshold is None:
+                uow.settings.clear_threshold(name)
+            else:
+                if not 0.0 <= threshold <= 1.0:
+                    raise ReviewError("thresholds lie between 0 and 1")
+                uow.settings.set_threshold(name, threshold, user.id)
+            uow.audit.record(actor=user.username, user_id=user.id, action="threshold", field=name,
+                             old_value=None if old is None else str(old),
+                             new_value=None if threshold is None else str(threshold))
+            uow.commit()

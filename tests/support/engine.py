@@ -1,0 +1,77 @@
+"""Shared by the engine tests that run the engine on generated certificates: one engine per test
+process, and one run over the fixed regression set, made the first time a test asks for it
+(test_engine_regression and test_engine_sides both use it, so it is paid once)."""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+import numpy as np
+from PIL import Image
+
+from services.domain.results import ExtractionOutcome, SideReading
+from services.domain.schema import Side
+
+# The fixed regression set: one card of each kind and layout, scanned and photographed. The
+# seed is used by no benchmark set (bench sets use 1, calibration 7).
+REGRESSION_SEED = 11
+REGRESSION_PLAN: tuple[tuple[str, str, str], ...] = tuple(
+    (condition, kind, layout)
+    for condition in ("scan", "photo")
+    for kind in ("car", "motorbike")
+    for layout in ("two_column", "one_column")
+)
+
+
+@lru_cache(maxsize=1)
+def engine():
+    """One engine (Tesseract stays loaded) for every test in the process."""
+    from services.extraction.engine import Engine
+
+    return Engine()
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class SideRun:
+    card_id: str
+    condition: str
+    kind: str
+    layout: str
+    side: Side
+    truth: dict[str, str]
+    outcome: ExtractionOutcome
+    seconds: float
+
+    @property
+    def reading(self) -> Optional[SideReading]:
+        return self.outcome.sides[0] if self.outcome.ok and self.outcome.sides else None
+
+    def describe(self) -> str:
+        return f"{self.card_id} ({self.condition}, {self.kind}, {self.layout}) {self.side.value}"
+
+
+@lru_cache(maxsize=1)
+def regression_runs() -> tuple[SideRun, ...]:
+    """Each side of the regression set sent alone, as the seed's single-side request does."""
+    from tools.synth import generate_card
+
+    runs: list[SideRun] = []
+    for index, (condition, kind, layout) in enumerate(REGRESSION_PLAN):
+        card = generate_card(REGRESSION_SEED, index, condition=condition, kind=kind, layout=layout)
+        for side in (Side.FRONT, Side.BACK):
+            image = card.sides[side]
+            started = time.perf_counter()
+            outcome = engine().extract([image.image], thumb=True)
+            runs.append(SideRun(card.card_id, condition, kind, layout, side, dict(image.truth), outcome,
+                                time.perf_counter() - started))
+    return tuple(runs)
