@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet pyt
 TEST_SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf \
 	fonts-noto-mono fonts-noto-core fonts-croscore fonts-courier-prime fonts-texgyre
 
-.PHONY: run test system-deps test-system-deps deps dev-deps migrate api worker bench clean
+.PHONY: run test system-deps test-system-deps deps dev-deps train-deps migrate api worker bench clean
 
 run: system-deps deps
 	$(PY) -m services.launcher
@@ -41,6 +41,12 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 deps: $(VENV)/.deps
 
 dev-deps: $(VENV)/.dev-deps
+
+# Training the recogniser (not part of run or test): PyTorch's CPU build, and the fonts of the
+# training and held-out pools (tools/synth/fonts.py: TRAINING_FONT_PACKAGES).
+train-deps: system-deps test-system-deps dev-deps
+	@tools/install_system_packages.sh $$($(PY) -W ignore::RuntimeWarning -m tools.synth.fonts --training-packages)
+	$(PY) -m pip install -q -r requirements-train.txt
 
 migrate: deps
 	$(PY) -m db.migrate upgrade

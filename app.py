@@ -48,7 +48,7 @@ else:
             ui.services().users.update(user.username, by=user, language=choice)
             st.rerun()
         if st.button(ui.t("sidebar.sign_out"), icon=":material/logout:"):
-            st.session_state.clear()
+            ui.sign_out()
             st.rerun()
 
 st.navigation(pages).run()

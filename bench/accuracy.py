@@ -74,15 +74,29 @@ def make_extractor(args: argparse.Namespace):
 
         return NaiveTesseract()
     if args.engine == "local":
-        try:
-            from services.backends.local import LocalExtractor
+        from services.extraction.engine import Engine, EngineConfig
 
-            return LocalExtractor()
-        except ImportError as exc:  # the engine (services.extraction) is not written yet
-            raise EngineUnavailable(
-                f"the local engine cannot be loaded ({exc}); it lives in services.extraction "
-                "(services.backends.local.LocalExtractor). Use --engine naive or --engine url meanwhile."
-            ) from exc
+        class Local:
+            name = "local"
+
+            def __init__(self) -> None:
+                config = EngineConfig()
+                if args.no_recognizer:
+                    config.recognizer_model = None
+                elif args.model:
+                    config.recognizer_model = Path(args.model)
+                if args.budget:
+                    config.time_budget = args.budget
+                if args.recognizer_weight is not None:
+                    config.recognizer_weight = args.recognizer_weight
+                if args.page_model_conf is not None:
+                    config.page_model_conf = args.page_model_conf
+                self.engine = Engine(config)
+
+            def extract(self, images: Sequence[bytes], *, thumb: bool = False) -> ExtractionOutcome:
+                return self.engine.extract(images, thumb=thumb)
+
+        return Local()
     if args.engine == "url":
         if not (args.key and args.secret):
             raise EngineUnavailable("--engine url needs --key and --secret")
@@ -229,6 +243,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--key", default=os.environ.get("VR_API_KEY", ""))
     parser.add_argument("--secret", default=os.environ.get("VR_API_SECRET", ""))
     parser.add_argument("--limit", type=int, help="score only the first N cards")
+    parser.add_argument("--no-recognizer", action="store_true", help="local engine: Tesseract alone")
+    parser.add_argument("--model", help="local engine: another recogniser model (ONNX)")
+    parser.add_argument("--budget", type=float, help="local engine: seconds per image (default 8)")
+    parser.add_argument("--recognizer-weight", type=float, help="local engine: the recogniser's weight in the vote")
+    parser.add_argument("--page-model-conf", type=float,
+                        help="local engine: page lines the recogniser reads this surely skip Tesseract")
     parser.add_argument("--json", help="write the full report (every field score) here")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first exception")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -146,6 +146,7 @@ class Document(Base):
     # Denormalised from the fields, for ordering and filtering the queue without a join.
     min_confidence: Mapped[Optional[float]] = mapped_column(Float)
     review_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    look_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # fields that need a look
     province_code: Mapped[Optional[str]] = mapped_column(String(8))
     plate_key: Mapped[Optional[str]] = mapped_column(String(32))
     chassis_key: Mapped[Optional[str]] = mapped_column(String(32))
@@ -161,12 +162,11 @@ class Document(Base):
 
 # The review queue's order (DocumentRepository.queue_order) behind an equality on `status`, column
 # for column, so that the next document to claim is the first index entry of its status instead of
-# a sort of the whole queue. PostgreSQL puts NULLs last in an ascending index unless told; SQLite
-# puts them first anyway and refuses NULLS FIRST in CREATE INDEX, so the migration omits it there.
+# a sort of the whole queue: the most fields needing a look first, then the oldest.
 Index(
     "ix_documents_queue",
     Document.status,
-    Document.min_confidence.asc().nulls_first(),
+    Document.look_count.desc(),
     Document.created_at,
     Document.id,
 )
@@ -232,6 +232,8 @@ class FieldValue(Base):
     box: Mapped[Optional[list[Any]]] = mapped_column(JSON)  # [x, y, w, h] on the aligned card
     check_ok: Mapped[bool] = mapped_column(Boolean, default=True)
     check_reason: Mapped[str] = mapped_column(Text, default="")
+    # The engine's own doubt (a label it could not find): kept until the value is corrected.
+    engine_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="")  # what normalisation changed
     corrected_value: Mapped[Optional[str]] = mapped_column(Text)
     corrected_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
@@ -243,6 +245,31 @@ class FieldValue(Base):
     @property
     def current_value(self) -> str:
         return self.value if self.corrected_value is None else self.corrected_value
+
+
+class DocumentSkip(Base):
+    """A reviewer passed over a document: it comes back to them only after the others."""
+
+    __tablename__ = "document_skips"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, the database only its hash. A
+    `ticket` is the short-lived, single-use token that turns a sign-in into that cookie."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), default="session")  # session, ticket
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[Optional[datetime]]
 
 
 class AuditEntry(Base):

@@ -25,6 +25,7 @@ from db.repositories import (
     SettingsRepository,
     TaskRepository,
     UserRepository,
+    WebSessionRepository,
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -141,6 +142,7 @@ class UnitOfWork:
         self.settings = SettingsRepository(self.session)
         self.figures = FiguresRepository(self.session)
         self.tasks = TaskRepository(self.session)
+        self.web_sessions = WebSessionRepository(self.session)
         return self
 
     def __exit__(

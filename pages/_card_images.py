@@ -1,11 +1,14 @@
 """Pictures for the review screen: the aligned card with each field's box, and a field's crop.
 
 Boxes are drawn in the colour of the field's flag so that the card and the inputs tell the same
-story; no value is ever drawn (the picture is for where, the inputs are for what).
+story; no value is ever drawn (the picture is for where, the inputs are for what). On the screen
+the boxes are laid over the picture (`overlay_html`), so that the one of the field being edited
+can be outlined without redrawing the picture.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Optional, Sequence
 
@@ -66,3 +69,36 @@ def crop(card: bytes, box: Sequence[int], *, pad: int = 6) -> Optional[bytes]:
     if region.width > MAX_CROP_WIDTH:
         region = region.resize((MAX_CROP_WIDTH, max(1, region.height * MAX_CROP_WIDTH // region.width)))
     return _png(region)
+
+
+def overlay_html(card: bytes, fields: Sequence[FieldView], *, zoom: float = 1.0) -> str:
+    """The card as an <img>, each field's box a positioned <div> over it (in shares of the
+    picture, so they follow its zoom). Only our own field names and numbers go into the markup,
+    never a value."""
+    image = _open(card)
+    width, height = image.size
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    source = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    boxes = []
+    for f in fields:
+        if not f.box:
+            continue
+        x, y, w, h = f.box
+        style = (f"left:{100 * x / width:.3f}%;top:{100 * y / height:.3f}%;"
+                 f"width:{100 * w / width:.3f}%;height:{100 * h / height:.3f}%")
+        boxes.append(f'<div class="vr-box {f.flag}" data-field="{f.side}-{f.name}" style="{style}"></div>')
+    return (f'<div class="vr-card"><div style="position:relative;width:{100 * zoom:.0f}%">'
+            f'<img src="{source}" alt="">{"".join(boxes)}</div></div>')
+
+
+def thumbnail(card: bytes, width: int = 96) -> Optional[bytes]:
+    """A small JPEG of the card, for a row of the queue."""
+    try:
+        image = _open(card)
+    except OSError:
+        return None
+    image.thumbnail((width, width))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=70)
+    return buffer.getvalue()

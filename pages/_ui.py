@@ -8,11 +8,14 @@ Values that come from documents or users (names, addresses, file names, reasons)
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Callable, Optional
 
 import streamlit as st
 
 from pages import _i18n as i18n
+from pages import _reasons as reasons
+from services.accounts.web_sessions import COOKIE
 from services.bootstrap import Services
 from services.core.config import Settings
 from services.domain.people import Principal, Role
@@ -42,12 +45,59 @@ def services() -> Services:
     return _provided() if _provided is not None else _from_environment()
 
 
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+# Where the web server (pages/_web.py) turns a sign-in into a session cookie and ends it; unset
+# when the app runs under plain `streamlit run`, which has no such routes (no cookie sessions).
+_session_routes: Optional[tuple[str, str]] = None
+
+
+def serve_sessions(begin: str, end: str) -> None:
+    global _session_routes
+    _session_routes = (begin, end)
+
+
+def _from_cookie() -> Optional[Principal]:
+    if _session_routes is None:
+        return None
+    token = st.context.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        return services().web_sessions.principal(token)
+    except DATABASE_DOWN:
+        return None
+
+
+def signed_in(principal: Principal) -> None:
+    """After a sign-in: the user in this session, and, where the server keeps sessions, the
+    browser sent to turn a single-use ticket into its session cookie."""
+    st.session_state[PRINCIPAL] = principal
+    if _session_routes is not None:
+        ticket = services().web_sessions.ticket(principal)
+        # The ticket is URL-safe base64 (no quote, no markup) and good for one use, one minute.
+        st.html(f"<script>window.location.replace('{_session_routes[0]}?ticket={ticket}');</script>",
+                unsafe_allow_javascript=True)
+        st.stop()
+
+
+def sign_out() -> None:
+    st.session_state.clear()
+    if _session_routes is not None:
+        # The route ends the session in the database and removes the cookie.
+        st.html(f"<script>window.location.replace('{_session_routes[1]}');</script>", unsafe_allow_javascript=True)
+        st.stop()
+
+
 def current_user() -> Optional[Principal]:
     """The signed-in user, re-read from the database on each run so that a deactivated user or a
-    changed role takes effect at once."""
+    changed role takes effect at once. A reload or a bookmarked page finds the user again from
+    the session cookie."""
     principal: Optional[Principal] = st.session_state.get(PRINCIPAL)
     if principal is None:
-        return None
+        principal = _from_cookie()
+        if principal is None:
+            return None
+        st.session_state[PRINCIPAL] = principal
     try:
         fresh = services().users.get(principal.id)
     except DATABASE_DOWN:
@@ -78,6 +128,11 @@ def t(key: str, **values: object) -> str:
 
 def field_label(name: str) -> str:
     return i18n.field_label(name, language())
+
+
+def reason(text: str) -> str:
+    """Why a field needs a look, in the user's language."""
+    return reasons.in_words(text, language())
 
 
 def may_see(user: Principal, minimum: Role) -> bool:

@@ -34,5 +34,5 @@ if submitted:
         st.error(ui.t("login.locked") if "Too many" in str(exc) else ui.t("login.failed"))
     else:
         st.session_state.clear()
-        st.session_state[ui.PRINCIPAL] = principal
+        ui.signed_in(principal)
         st.rerun()

@@ -17,62 +17,112 @@ import streamlit as st
 
 from pages import _card_images as card_images
 from pages import _ui as ui
+from services.domain.kinds import REVIEW_KINDS
 from services.domain.people import Role
 from services.domain.records import DocumentStatus
 from services.domain.schema import Side
 from services.review.desk import DATABASE_DOWN, Draft, Outcome, edits_against, other_changes
-from services.review.workflow import FLAG_FAILED, FLAG_LOW, DocumentView, FieldView
+from services.review.workflow import FLAG_FAILED, FLAG_LOW, DocumentView, FieldView, StaleDocument
 
 user = ui.require(Role.REVIEWER)
 svc = ui.services()
 desk = svc.desk
-DRAFTS, BASES, STALE = "review_drafts", "review_bases", "review_stale"
+DRAFTS, BASES, STALE, REFUSED, OPENED = "review_drafts", "review_bases", "review_stale", "review_refused", \
+    "review_opened"
 OPEN_STATUSES = (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value)
 
-# Flagged rows are marked by their container's key (Streamlit turns it into a class), so the
-# styling and the Enter key need no value in any HTML.
+# Rows are marked by their container's key (Streamlit turns it into a class `st-key-<key>`):
+# `field-<flag>-<side>-<name>`, so that styling and the keys need no value in any HTML. The card
+# panel stays in view while the fields scroll: its column is made sticky (the column, not the
+# panel, since a column is only as tall as what it holds).
 STYLE = """
 <style>
-div[class*="st-key-flag-low_confidence"] { border-left: 6px solid #ea8c00; background: #fff4e0;
+div[class*="st-key-field-low_confidence-"] { border-left: 6px solid #ea8c00; background: #fff4e0;
   padding-left: .5rem; border-radius: .3rem; }
-div[class*="st-key-flag-failed_check"] { border-left: 6px solid #dc2626; background: #fde8e8;
+div[class*="st-key-field-failed_check-"] { border-left: 6px solid #dc2626; background: #fde8e8;
   padding-left: .5rem; border-radius: .3rem; }
+div[data-testid="stColumn"]:has(div[class*="st-key-card-panel"]) { position: sticky; top: 3.75rem;
+  align-self: flex-start; }
+.vr-card { position: relative; overflow: auto; max-height: 78vh; border: 1px solid #ddd; border-radius: .3rem; }
+.vr-card img { display: block; width: 100%; }
+.vr-box { position: absolute; border: 2px solid transparent; border-radius: 2px; pointer-events: none; }
+.vr-box.failed_check { border-color: rgba(220, 38, 38, .75); }
+.vr-box.low_confidence { border-color: rgba(234, 140, 0, .75); }
+.vr-box.ok { border-color: rgba(22, 163, 74, .35); }
+.vr-box.focus { border: 3px solid #2563eb; box-shadow: 0 0 0 9999px rgba(37, 99, 235, .08); }
 </style>
 """
-ENTER_TO_NEXT = """
+KEYBOARD = """
 <script>
 (function () {
   const doc = window.document;
-  if (doc.body.dataset.vrEnterNext) return;
-  doc.body.dataset.vrEnterNext = "1";
-  doc.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter") return;
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
-      // Ctrl+Enter approves from anywhere, inside a field too (Streamlit's own shortcuts
-      // stay quiet while the cursor is in an input).
-      const approve = doc.querySelector('div[class*="st-key-approve-"] button:not([disabled])');
-      if (!approve) return;
-      event.preventDefault();
-      if (doc.activeElement instanceof HTMLElement) doc.activeElement.blur();
-      setTimeout(() => approve.click(), 50);
-      return;
-    }
-    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
-    const input = event.target;
-    if (!(input instanceof HTMLInputElement)) return;
-    const row = input.closest('div[class*="st-key-field-"]');
-    if (!row) return;
-    event.preventDefault();
-    const flagged = Array.from(doc.querySelectorAll(
-      'div[class*="st-key-flag-"] input:not([disabled])'));
-    const all = Array.from(doc.querySelectorAll('div[class*="st-key-field-"] input:not([disabled])'));
-    const here = all.indexOf(input);
-    const next = flagged.find(el => all.indexOf(el) > here) || flagged[0];
-    if (next && next !== input) { next.focus(); next.select(); }
-  }, true);
+  const FIELD = 'div[class*="st-key-field-"]';
+  const LOOK = 'div[class*="st-key-field-low_confidence-"], div[class*="st-key-field-failed_check-"]';
+  const EDITABLE = 'input:not([disabled]), textarea:not([disabled])';
+  const rowKey = (el) => {
+    const row = el && el.closest(FIELD);
+    if (!row) return null;
+    const cls = Array.from(row.classList).find(c => c.startsWith("st-key-field-"));
+    return cls ? cls.split("-").slice(-2).join("-") : null;  // side-name
+  };
+  // The fields form's one primary button is Approve.
+  const approveButton = () => doc.querySelector('div[class*="st-key-approve-"] button:not([disabled])')
+    || doc.querySelector('button[data-testid="stBaseButton-primaryFormSubmit"]:not([disabled])');
+  if (!doc.body.dataset.vrKeys) {
+    doc.body.dataset.vrKeys = "1";
+    doc.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
+        // Ctrl+Enter approves from anywhere, inside a field too.
+        const approve = approveButton();
+        if (!approve) return;
+        event.preventDefault();
+        if (doc.activeElement instanceof HTMLElement) doc.activeElement.blur();
+        setTimeout(() => approve.click(), 50);
+        return;
+      }
+      if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+      const here = event.target;
+      if (!(here instanceof HTMLInputElement || here instanceof HTMLTextAreaElement) || !here.closest(FIELD)) return;
+      event.preventDefault();  // a value is one line: Enter moves on
+      const all = Array.from(doc.querySelectorAll(FIELD + " " + EDITABLE));
+      const looks = Array.from(doc.querySelectorAll(LOOK)).map(r => r.querySelector(EDITABLE)).filter(Boolean);
+      const next = looks.find(el => all.indexOf(el) > all.indexOf(here));
+      if (next) { next.focus(); if (next.select) next.select(); return; }
+      const approve = approveButton();  // every field that needs a look is done: Approve is next
+      if (approve) approve.focus();
+    }, true);
+    doc.addEventListener("focusin", function (event) {
+      const key = rowKey(event.target);
+      if (!key) return;
+      doc.querySelectorAll(".vr-box.focus").forEach(b => b.classList.remove("focus"));
+      doc.querySelectorAll('.vr-box[data-field="' + key + '"]').forEach(box => {
+        box.classList.add("focus");
+        const frame = box.closest(".vr-card");
+        if (frame) frame.scrollTo({top: Math.max(0, box.offsetTop - frame.clientHeight / 3), behavior: "smooth"});
+      });
+    }, true);
+  }
 })();
 </script>
 """
+
+
+def row_key(f: FieldView) -> str:
+    return f"field-{f.flag}-{f.side}-{f.name}"
+
+
+def focus_script(f: FieldView) -> str:
+    """Put the cursor in one field's input (the key is made of our own names only)."""
+    selector = f"div.st-key-{row_key(f)} input, div.st-key-{row_key(f)} textarea"
+    # Tried a few times: the page may still be settling (a rerender drops focus to the body). Once
+    # placed, focus elsewhere is the reviewer's own move (Enter, a click): never taken back.
+    return ("<script>(function () { let tries = 0, held = 0, placed = false; const put = function () { "
+            "const el = document.querySelector('" + selector + "'); const active = document.activeElement; "
+            "if (el && active === el) { held += 1; } "
+            "else if (placed && active && active !== document.body) { return; } "
+            "else if (el) { placed = true; held = 0; el.focus(); if (el.select) el.select(); } "
+            "if (held < 2 && ++tries < 16) setTimeout(put, 200); }; setTimeout(put, 200); })();</script>")
 
 
 def state(name: str) -> dict:
@@ -81,7 +131,7 @@ def state(name: str) -> dict:
 
 def close_document(message_key: Optional[str] = None, **values: object) -> None:
     document_id = st.session_state.pop("review_doc", None)
-    for name in (DRAFTS, BASES, STALE):
+    for name in (DRAFTS, BASES, STALE, REFUSED):
         state(name).pop(document_id, None)
     if message_key:
         ui.flash(message_key, **values)
@@ -94,6 +144,20 @@ def claim_next() -> None:
         st.info(ui.t("queue.empty"))
         return
     st.session_state["review_doc"] = document_id
+    st.rerun()
+
+
+def open_next(done_id: int, message_key: str) -> None:
+    """Leave this document for the next one in the queue (approve, skip): straight on."""
+    for name in (DRAFTS, BASES, STALE, REFUSED):
+        state(name).pop(done_id, None)
+    st.session_state.pop("review_doc", None)
+    following = svc.review.claim_next(user)
+    if following is None:
+        ui.flash("review.approved" if message_key == "review.next_opened" else "review.skipped", id=done_id)
+    else:
+        st.session_state["review_doc"] = following
+        ui.flash(message_key, id=done_id)
     st.rerun()
 
 
@@ -145,23 +209,41 @@ def start_over_on(current: DocumentView) -> None:
 # made underneath is noticed at the end of the run (after any submitted form was handled with
 # the values the reviewer actually saw).
 # --- header -------------------------------------------------------------------------------------
-st.title(ui.t("review.doc_title", id=document_id))
+writable = view.status in OPEN_STATUSES and (view.claimed_by in (None, user.username) or user.is_lead)
+title_row = st.container(horizontal=True, vertical_alignment="bottom")
+title_row.title(ui.t("review.doc_title", id=document_id))
+names = " + ".join(i.filename for i in view.images if i.filename)
+if names:
+    title_row.text(names)
 ui.show_flash()
-meta = st.container(horizontal=True)
+meta = st.container(horizontal=True, vertical_alignment="center")
 meta.badge(ui.t(f"status.{view.status}"), color="blue")
-meta.badge(ui.t(f"kind.{view.kind}"), color="gray")
+if writable:
+    chosen_kind = meta.selectbox(ui.t("review.kind"), [k.value for k in REVIEW_KINDS],
+                                 index=[k.value for k in REVIEW_KINDS].index(view.kind) if view.kind in
+                                 [k.value for k in REVIEW_KINDS] else len(REVIEW_KINDS) - 1,
+                                 format_func=lambda k: ui.t(f"kind.{k}"), key=f"kind-{document_id}-{view.version}",
+                                 width=200)
+    if chosen_kind != view.kind:
+        try:
+            svc.review.set_kind(user, document_id, view.version, chosen_kind)
+        except StaleDocument as exc:
+            state(STALE)[document_id] = exc.current
+        state(BASES).pop(document_id, None)
+        st.rerun()
+else:
+    meta.badge(ui.t(f"kind.{view.kind}"), color="gray")
 if view.claimed_by:
     # A badge's label is markdown: the user name goes in escaped.
     meta.badge(ui.t("review.claimed_by", name=ui.md_escape(view.claimed_by)), color="violet")
-for reason in view.review_reasons:
-    meta.badge(reason, color="orange" if reason.startswith("low") else "red")
-for other, what in view.duplicates:
-    st.warning(ui.t("dup.warning", id=other, what=ui.t(f"dup.{what}")))
+looks = [f for f in view.fields if f.needs_look]
+meta.badge(ui.t("review.look", n=len({(f.side, f.name) for f in looks})), color="orange" if looks else "green")
+meta.badge(ui.t("review.left", n=svc.review.remaining()), color="gray", icon=":material/inbox:")
+for other, whats in view.duplicates:
+    st.warning(ui.t("dup.warning", id=other, what=", ".join(ui.t(f"dup.{what}") for what in whats)))
 if view.status == DocumentStatus.FAILED.value:
     st.error(ui.t("upload.failed"))
     st.text(view.error)
-
-writable = view.status in OPEN_STATUSES and (view.claimed_by in (None, user.username) or user.is_lead)
 
 
 @st.dialog(ui.t("review.history"), width="large")
@@ -186,11 +268,12 @@ if writable and actions.button(ui.t("review.skip"), icon=":material/skip_next:")
     except DATABASE_DOWN:
         st.error(ui.t("review.db_down"))
     else:
-        close_document("review.skipped", id=document_id)
+        open_next(document_id, "review.skipped_next")
 if user.is_lead and view.status in (DocumentStatus.APPROVED.value, DocumentStatus.REJECTED.value):
     if actions.button(ui.t("review.reopen")):
         svc.review.reopen(user, document_id, view.version)
         st.rerun()
+actions.caption(ui.t("review.keys"))
 
 # --- a change underneath: show it, keep the reviewer's edits ------------------------------------
 current_stale: Optional[DocumentView] = state(STALE).get(document_id)
@@ -234,8 +317,9 @@ def card(side: str) -> Optional[bytes]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def annotated(document_id: int, version: int, side: str, _card: bytes, _fields: tuple[FieldView, ...]) -> bytes:
-    return card_images.annotated(_card, list(_fields))
+def card_html(document_id: int, version: int, side: str, _card: bytes, _fields: tuple[FieldView, ...],
+              zoom: int) -> str:
+    return card_images.overlay_html(_card, list(_fields), zoom=zoom / 100)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -248,7 +332,7 @@ def badge(f: FieldView) -> None:
     confidence = "" if f.confidence is None else f" {math.floor(f.confidence * 100 + 1e-9)}%"
     if f.flag == FLAG_FAILED:
         st.badge(ui.t("flag.failed") + confidence, color="red", icon=":material/error:")
-        st.text(f.check_reason)
+        st.text(ui.reason(f.check_reason))
     elif f.flag == FLAG_LOW:
         st.badge(ui.t("flag.low") + confidence, color="orange", icon=":material/warning:")
     else:
@@ -257,24 +341,48 @@ def badge(f: FieldView) -> None:
         st.text(ui.t("review.original") + ": " + f.value)
 
 
+WIDE = ("address", "issued_at", "name")  # values that run long: the input wraps them
+
+
+def field_row(f: FieldView, data: Optional[bytes]) -> None:
+    with st.container(key=row_key(f), horizontal=True, vertical_alignment="top"):
+        with st.container(width="stretch"):
+            value = draft.edits.get((f.side, f.name), f.current)
+            options = dict(value=value, key=f"in-{revision}-{f.side}-{f.name}", disabled=f.derived or not writable,
+                           max_chars=500, help=ui.t("review.derived_help") if f.derived else None)
+            if f.name in WIDE and not f.derived:
+                inputs[(f.side, f.name)] = st.text_area(ui.field_label(f.name), height=68, **options)
+            else:
+                inputs[(f.side, f.name)] = st.text_input(ui.field_label(f.name), **options)
+            badge(f)
+        picture = crop(document_id, f.side, tuple(f.box), data) if data and f.box else None
+        if picture:
+            with st.container(width=220):
+                st.image(picture, width="stretch")
+
+
 sides = [s.value for s in (Side.FRONT, Side.BACK) if any(f.side == s.value for f in base.fields)]
 revision = f"{document_id}-{draft.base_version}"
-card_column, form_column = st.columns([4, 8])
+card_column, form_column = st.columns([5, 6], gap="medium")
 
-with card_column:
+with card_column, st.container(key="card-panel"):
+    zoom = st.slider(ui.t("review.zoom"), 100, 300, 100, step=25, format="%d%%", key="card-zoom")
+    shown = False
     for side in sides:
         data = card(side)
         if data:
+            shown = True
+            st.caption(ui.t(f"side.{side}"))
             fields_here = tuple(f for f in base.fields if f.side == side)
-            st.image(annotated(document_id, base.version, side, data, fields_here), caption=ui.t(f"side.{side}"),
-                     width="stretch")
-    if not any(card(side) for side in sides):
+            st.html(card_html(document_id, base.version, side, data, fields_here, zoom))
+    if not shown:
         for image in view.images:
             original = svc.review.image_bytes(document_id, image.id, aligned=False)
             if original:
                 st.image(original, caption=ui.t(f"side.{image.side}"), width="stretch")
 
 inputs: dict[tuple[str, str], str] = {}
+refused_here = state(REFUSED).get(document_id)
 with form_column:
     if not base.fields:
         st.info(ui.t("review.no_fields"))
@@ -282,28 +390,23 @@ with form_column:
         for side in sides:
             st.subheader(ui.t(f"side.{side}"))
             data = card(side)
-            for f in (f for f in base.fields if f.side == side):
-                row_key = f"field-{side}-{f.name}"
-                if f.flag != "ok":
-                    row_key = f"flag-{f.flag}-{row_key}"
-                with st.container(key=row_key, horizontal=True, vertical_alignment="center"):
-                    with st.container(width=240):
-                        picture = crop(document_id, side, tuple(f.box), data) if data and f.box else None
-                        if picture:
-                            st.image(picture, width="stretch")
-                    with st.container(width="stretch"):
-                        value = draft.edits.get((side, f.name), f.current)
-                        inputs[(side, f.name)] = st.text_input(
-                            ui.field_label(f.name), value=value, key=f"in-{revision}-{side}-{f.name}",
-                            disabled=f.derived or not writable, max_chars=500,
-                            help=ui.t("review.derived_help") if f.derived else None,
-                        )
-                    with st.container(width=190):
-                        badge(f)
+            here = [f for f in base.fields if f.side == side]
+            for f in (f for f in here if f.applies):
+                field_row(f, data)
+            folded = [f for f in here if not f.applies]
+            if folded:
+                with st.expander(ui.t("review.not_applicable", kind=ui.t(f"kind.{view.kind}"), n=len(folded))):
+                    for f in folded:
+                        field_row(f, data)
         override = ""
         if writable:
             override = st.text_input(ui.t("review.override"), key=f"override-{revision}",
                                      value=draft.override_reason, help=ui.t("review.override_help"))
+        if refused_here:
+            # Next to the buttons, by label: what stands between the reviewer and approving.
+            st.error(ui.t("review.fix_these"))
+            st.text("\n".join(f"{ui.t(f'side.{s}')} · {ui.field_label(n)}: {ui.reason(reason)}"
+                               for s, n, reason in refused_here))
         buttons = st.container(horizontal=True)
         saved = buttons.form_submit_button(ui.t("review.save"), disabled=not writable, icon=":material/save:")
         approved = buttons.form_submit_button(ui.t("review.approve"), type="primary", disabled=not writable,
@@ -324,12 +427,23 @@ with form_column:
                     st.error(ui.t("review.db_down") if outcome.kind == "database" else ui.t("review.refused"))
                     st.text(outcome.message)
 
-st.html(ENTER_TO_NEXT, unsafe_allow_javascript=True)
+st.html(KEYBOARD, unsafe_allow_javascript=True)
+if refused_here:
+    first = base.field(refused_here[0][0], refused_here[0][1])
+    if first is not None:
+        st.html(focus_script(first), unsafe_allow_javascript=True)
+elif writable and document_id not in state(OPENED):
+    # A document just opened: the cursor starts in the first field that needs a look.
+    state(OPENED)[document_id] = True
+    first_look = next((f for f in base.fields if f.needs_look and not f.derived), None)
+    if first_look is not None:
+        st.html(focus_script(first_look), unsafe_allow_javascript=True)
 
 
 def handle(outcome: Outcome) -> None:
+    state(REFUSED).pop(document_id, None)
     if outcome.kind == "approved":
-        close_document("review.approved", id=document_id)
+        open_next(document_id, "review.next_opened")
     if outcome.kind == "saved":
         state(BASES)[document_id] = svc.review.view(document_id)
         st.toast(ui.t("review.saved"))
@@ -338,9 +452,8 @@ def handle(outcome: Outcome) -> None:
         state(STALE)[document_id] = outcome.current
         st.rerun()
     if outcome.kind == "checks":
-        st.error(ui.t("review.checks_fail"))
-        for line in outcome.failing:
-            st.text(line)
+        state(REFUSED)[document_id] = list(outcome.fields)
+        st.rerun()
     elif outcome.kind == "database":
         st.error(ui.t("review.db_down"))
         st.caption(ui.t("review.kept_edits"))
@@ -362,4 +475,3 @@ elif view.version != draft.base_version:
         state(STALE)[document_id] = view
     else:
         start_over_on(view)
-    st.rerun()

@@ -12,9 +12,11 @@ from pages import _ui as ui
 from services.domain.people import Role
 from services.domain.records import DocumentStatus
 from services.review.uploads import (
+    BatchPlan,
     UploadedFile,
     UploadReport,
     plan_batch,
+    readable_size,
     safe_fetcher,
     single,
     url_plan,
@@ -26,6 +28,10 @@ svc = ui.services()
 uploads = svc.uploads
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
 REPORTS = "upload_reports"
+MB = 1024 * 1024
+# What the uploader itself accepts: an image's own limit; a batch's zips up to the server's cap.
+IMAGE_MB = max(1, -(-svc.settings.max_upload_bytes // MB))
+BATCH_MB = max(IMAGE_MB, min(500, -(-svc.settings.max_batch_bytes // MB)))
 
 
 def enqueue(document_id: int) -> None:
@@ -47,18 +53,23 @@ with st.form("upload", clear_on_submit=True):
     if mode == "one":
         side = st.selectbox(ui.t("upload.side"), ("any", "front", "back"),
                             format_func=lambda s: ui.t(f"side.{s}"))
-        file = st.file_uploader(ui.t("upload.file"), type=IMAGE_TYPES, key="one_file")
+        file = st.file_uploader(ui.t("upload.file"), type=IMAGE_TYPES, key="one_file", max_upload_size=IMAGE_MB)
+        st.caption(ui.t("upload.limit", size=readable_size(svc.settings.max_upload_bytes)))
     elif mode == "both":
         left, right = st.columns(2)
-        front = left.file_uploader(ui.t("side.front"), type=IMAGE_TYPES, key="front_file")
-        back = right.file_uploader(ui.t("side.back"), type=IMAGE_TYPES, key="back_file")
+        front = left.file_uploader(ui.t("side.front"), type=IMAGE_TYPES, key="front_file", max_upload_size=IMAGE_MB)
+        back = right.file_uploader(ui.t("side.back"), type=IMAGE_TYPES, key="back_file", max_upload_size=IMAGE_MB)
+        st.caption(ui.t("upload.limit", size=readable_size(svc.settings.max_upload_bytes)))
     elif mode == "url":
         url_front = st.text_input(ui.t("upload.url_front"), placeholder="https://")
         url_back = st.text_input(ui.t("upload.url_back"), placeholder="https://")
     else:
         files = st.file_uploader(ui.t("upload.batch_files"), type=IMAGE_TYPES + ["zip"],
-                                 accept_multiple_files=True, key="batch_files")
+                                 accept_multiple_files=True, key="batch_files", max_upload_size=BATCH_MB)
         st.caption(ui.t("upload.batch_help"))
+        st.caption(ui.t("upload.batch_limit", files=svc.settings.max_batch_files,
+                        size=readable_size(svc.settings.max_batch_bytes),
+                        image=readable_size(svc.settings.max_upload_bytes)))
     submitted = st.form_submit_button(ui.t("upload.submit"), type="primary")
 
 if submitted:
@@ -86,6 +97,24 @@ if submitted:
         remember(report)
 
 
+def show_duplicates_held_back(report: UploadReport, index: int) -> None:
+    """One line per file uploaded before, with the way to its document; and, on purpose, a way
+    to upload them anyway."""
+    for duplicate in report.duplicates:
+        with st.container(border=True):
+            st.info(ui.t("upload.duplicate", name=duplicate.name, id=duplicate.existing))
+            if st.button(ui.t("upload.open_existing", id=duplicate.existing), key=f"open-{index}-{duplicate.existing}"):
+                st.session_state["review_doc"] = duplicate.existing
+                st.switch_page("pages/review.py")
+    if report.held_back and st.button(ui.t("upload.anyway", n=len(report.held_back)), key=f"anyway-{index}"):
+        again = uploads.submit(BatchPlan(documents=list(report.held_back)), user, source="upload", enqueue=enqueue,
+                               allow_duplicates=True)
+        report.held_back.clear()
+        report.duplicates.clear()
+        remember(again)
+        st.rerun()
+
+
 def show_refused(report: UploadReport) -> None:
     for refusal in report.refused:
         with st.container(border=True, key=f"refused-{id(refusal)}"):
@@ -100,8 +129,9 @@ def show_document(document_id: int, name: str) -> None:
         st.warning(ui.t("upload.gone", id=document_id))
         return
     status = ui.t(f"status.{view.status}")
-    with st.expander(f"#{document_id} · {status}", expanded=view.status != DocumentStatus.EXTRACTING.value):
-        st.text(name)
+    # An expander's label is markdown: the file name goes in escaped.
+    with st.expander(ui.t("upload.document", id=document_id, name=ui.md_escape(name), status=status),
+                     expanded=False):
         if view.status == DocumentStatus.EXTRACTING.value:
             st.info(ui.t("upload.extracting"))
             return
@@ -121,8 +151,8 @@ def show_document(document_id: int, name: str) -> None:
 
 
 def show_duplicates(view: DocumentView) -> None:
-    for other, what in view.duplicates:
-        st.warning(ui.t("dup.warning", id=other, what=ui.t(f"dup.{what}")))
+    for other, whats in view.duplicates:
+        st.warning(ui.t("dup.warning", id=other, what=", ".join(ui.t(f"dup.{what}") for what in whats)))
 
 
 def fields_frame(view: DocumentView) -> pd.DataFrame:
@@ -149,13 +179,19 @@ def pending(reports: list[UploadReport]) -> bool:
 
 def show_reports() -> None:
     reports: list[UploadReport] = st.session_state.get(REPORTS, [])
-    for report in reports[:10]:
-        with st.container(border=True):
-            if report.batch_id is not None:
-                progress = uploads.progress(report)
-                st.progress(progress.fraction, text=ui.t("upload.progress", done=progress.done, total=progress.total,
-                                                         batch=report.batch_id))
-            show_refused(report)
+    for index, report in enumerate(reports[:10]):
+        show_refused(report)
+        show_duplicates_held_back(report, index)
+        if report.batch_id is None or not report.documents:
+            continue  # nothing stored: no batch to follow
+        progress = uploads.progress(report)
+        finished = progress.done >= progress.total
+        title = (ui.t("upload.batch_done", batch=report.batch_id, total=progress.total) if finished
+                 else ui.t("upload.progress", done=progress.done, total=progress.total, batch=report.batch_id))
+        # A finished batch folds away; the one in progress stays open.
+        with st.expander(title, expanded=not finished, icon=":material/done_all:" if finished else None):
+            if not finished:
+                st.progress(progress.fraction)
             for document_id, name in report.documents[:50]:
                 show_document(document_id, name)
             if len(report.documents) > 50:

@@ -16,12 +16,10 @@ ROLES = [r.value for r in Role]
 
 st.title(ui.t("users.title"))
 ui.show_flash()
+# The table is drawn last, into this place at the top: a user created or changed by the forms
+# below is in it at once.
+table = st.container()
 people = svc.users.list()
-st.dataframe(pd.DataFrame([
-    {ui.t("col.user"): p["username"], ui.t("col.role"): ui.t(f"role.{p['role']}"),
-     ui.t("col.active"): p["active"], ui.t("col.language"): p["language"], ui.t("col.created"): p["created_at"]}
-    for p in people
-]), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left, st.form("create_user", clear_on_submit=True):
@@ -64,3 +62,10 @@ with right, st.form("edit_user"):
             if secret:
                 st.caption(ui.t("users.password_once"))
                 st.code(secret, language=None)
+
+with table:
+    st.dataframe(pd.DataFrame([
+        {ui.t("col.user"): p["username"], ui.t("col.role"): ui.t(f"role.{p['role']}"),
+         ui.t("col.active"): p["active"], ui.t("col.language"): p["language"], ui.t("col.created"): p["created_at"]}
+        for p in svc.users.list()
+    ]), hide_index=True, width="stretch")

@@ -16,11 +16,13 @@ import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from db.migrate import upgrade
 from db.session import Database, get_database
 from services.accounts.api_keys import ApiKeyService
 from services.accounts.users import UserService
+from services.accounts.web_sessions import WebSessionService
 from services.backends import make_extractor
 from services.backends.base import ExtractorFactory
 from services.backends.cache import PerThreadExtractors
@@ -52,6 +54,7 @@ class Services:
     app_settings: AppSettingsService
     uploads: UploadService
     extraction: ExtractionRecorder
+    web_sessions: WebSessionService
 
     @classmethod
     def from_settings(cls, settings: Settings, database: Optional[Database] = None, *,
@@ -76,12 +79,13 @@ class Services:
             review=review,
             desk=ReviewDesk(review),
             thresholds=ThresholdService(database, settings.default_threshold),
-            export=ExportService(database),
+            export=ExportService(database, ZoneInfo(settings.app_timezone)),
             figures=FiguresService(database),
             app_settings=app_settings,
             uploads=UploadService(intake, limits_from(settings), app_settings.ocr_backend),
             extraction=ExtractionRecorder(database, settings, intake, checker=checker,
                                           extractor_factory=PerThreadExtractors(extractor_factory or make_extractor)),
+            web_sessions=WebSessionService(database),
         )
 
 

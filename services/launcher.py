@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Optional
 
+from services.backends import preflight
 from services.bootstrap import main as bootstrap_main
 from services.core.config import REPO_ROOT, Settings
 
@@ -24,10 +25,10 @@ GRACE_SECONDS = 20
 def commands(settings: Settings) -> dict[str, list[str]]:
     return {
         "workers": [sys.executable, "-m", "services.tasks.worker", "--workers", str(max(1, settings.workers))],
+        # Streamlit's app behind its own ASGI server, with the app's session routes (pages/_web.py).
         "app": [
-            sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-            "--server.address", settings.app_address, "--server.port", str(settings.app_port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            sys.executable, "-m", "uvicorn", "pages._web:app", "--host", settings.app_address,
+            "--port", str(settings.app_port), "--log-level", "warning", "--no-access-log",
         ],
     }
 
@@ -50,9 +51,14 @@ def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    settings = Settings.from_env()
+    # The local engine is the default, and a backend admins may switch to at any time.
+    problem = preflight("local", settings)
+    if problem:
+        print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
     if bootstrap_main([]) != 0:
         return 1
-    settings = Settings.from_env()
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 

@@ -46,7 +46,7 @@ DOORS = tuple(DOOR_OF)
 ONLY_IN = {
     "streamlit": ("app", "pages"),
     "fastapi": ("services.api",),
-    "starlette": ("services.api",),
+    "starlette": ("services.api", "pages._web"),  # the app's own session routes beside Streamlit's
     "uvicorn": ("services.api",),
     "tesserocr": (ENGINE,),
     "sqlalchemy": (STORAGE, ACCOUNTS, REVIEW, WIRING, TASKS) + DOORS,

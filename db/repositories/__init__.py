@@ -10,8 +10,9 @@ from db.repositories.figures import FiguresRepository
 from db.repositories.settings import SettingsRepository
 from db.repositories.tasks import TaskRepository
 from db.repositories.users import ApiKeyRepository, UserRepository
+from db.repositories.web_sessions import WebSessionRepository
 
 __all__ = [
     "ApiKeyRepository", "AuditLog", "DocumentRepository", "FiguresRepository", "SettingsRepository",
-    "TaskRepository", "UserRepository",
+    "TaskRepository", "UserRepository", "WebSessionRepository",
 ]

@@ -8,10 +8,10 @@ from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, String, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from db.models import Batch, Document, Extraction, FieldValue, Image
+from db.models import Batch, Document, DocumentSkip, Extraction, FieldValue, Image
 from services.domain.records import DocumentFilter, DocumentStatus
 
 _documents = Document.__table__
@@ -26,7 +26,7 @@ EXPORT_DOCUMENT_COLUMNS = (
 # orders them (in SQL), it is not read.
 EXPORT_FIELD_COLUMNS = (
     _fields.c.document_id, _fields.c.name, _fields.c.value, _fields.c.corrected_value, _fields.c.confidence,
-    _fields.c.corrected_by,
+    _fields.c.corrected_by, _fields.c.corrected_at,
 )
 
 
@@ -47,6 +47,12 @@ def filter_clauses(flt: DocumentFilter) -> list[Any]:
         clauses.append(Document.created_at < _day_start(flt.created_to) + timedelta(days=1))
     if flt.batch_id is not None:
         clauses.append(Document.batch_id == flt.batch_id)
+    # Reasons are stored as a JSON list of "reason:field": matched as text on both databases.
+    reasons = cast(Document.review_reasons, String)
+    if flt.reasons:
+        clauses.append(or_(*(reasons.like(f'%"{reason}:%') for reason in flt.reasons)))
+    if flt.fields:
+        clauses.append(or_(*(reasons.like(f'%:{name}"%') for name in flt.fields)))
     return clauses
 
 
@@ -54,10 +60,9 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
-def _queue_key(min_confidence: Optional[float], created_at: datetime, document_id: int
-               ) -> tuple[bool, float, datetime, int]:
-    """`DocumentRepository.queue_order` as a Python sort key (NULL confidence first)."""
-    return (min_confidence is not None, min_confidence or 0.0, created_at, document_id)
+def _queue_key(look_count: int, created_at: datetime, document_id: int) -> tuple[int, datetime, int]:
+    """`DocumentRepository.queue_order` as a Python sort key."""
+    return (-look_count, created_at, document_id)
 
 
 class DocumentRepository:
@@ -96,6 +101,20 @@ class DocumentRepository:
         return self.session.scalars(
             select(Image).where(Image.document_id == document_id).order_by(Image.id)
         ).all()
+
+    def image_summaries(self, document_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
+        """(image id, file name, has an aligned card) of each document's images, without their
+        bytes."""
+        if not document_ids:
+            return {}
+        rows = self.session.execute(
+            select(Image.document_id, Image.id, Image.filename, Image.aligned.is_not(None))
+            .where(Image.document_id.in_(list(document_ids))).order_by(Image.id)
+        )
+        out: dict[int, list[tuple[int, str, bool]]] = {}
+        for document_id, image_id, filename, aligned in rows:
+            out.setdefault(document_id, []).append((image_id, filename, bool(aligned)))
+        return out
 
     def extraction_count(self, document_id: int) -> int:
         return self.session.scalar(
@@ -151,9 +170,9 @@ class DocumentRepository:
         )
 
     def queue_order(self) -> list[Any]:
-        # Lowest confidence first (documents without any confidence, e.g. failed reads, first
-        # of all), then oldest. ix_documents_queue has these columns in this order.
-        return [Document.min_confidence.asc().nulls_first(), Document.created_at.asc(), Document.id.asc()]
+        # The most fields needing a look first, then the oldest. ix_documents_queue has these
+        # columns in this order.
+        return [Document.look_count.desc(), Document.created_at.asc(), Document.id.asc()]
 
     def next_claim_candidates(
         self, now: datetime, ttl: timedelta, flt: DocumentFilter, *, skip_locked: bool, limit: int = 5,
@@ -165,10 +184,10 @@ class DocumentRepository:
         `skip_locked` (PostgreSQL) each query locks what it returns, FOR UPDATE SKIP LOCKED, so
         that concurrent claimers pass over each other's candidates instead of waiting on them.
         """
-        found: list[tuple[tuple[bool, float, datetime, int], int]] = []
+        found: list[tuple[tuple[int, datetime, int], int]] = []
         for branch in self._claimable_branches(now, ttl):
             query = (
-                select(Document.id, Document.min_confidence, Document.created_at)
+                select(Document.id, Document.look_count, Document.created_at)
                 .where(*branch, Document.enqueue_review.is_(True), *filter_clauses(flt))
                 .order_by(*self.queue_order())
                 .limit(limit)
@@ -178,7 +197,7 @@ class DocumentRepository:
             if skip_locked:
                 query = query.with_for_update(skip_locked=True, of=Document)
             for row in self.session.execute(query):
-                found.append((_queue_key(row.min_confidence, row.created_at, row.id), row.id))
+                found.append((_queue_key(row.look_count, row.created_at, row.id), row.id))
         found.sort()
         return [document_id for _key, document_id in found[:limit]]
 
@@ -196,6 +215,29 @@ class DocumentRepository:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
+
+    def count_claimable(self, now: datetime, ttl: timedelta, flt: DocumentFilter = DocumentFilter()) -> int:
+        """Documents waiting in the review queue (or left by a reviewer whose claim expired)."""
+        return self.session.scalar(
+            select(func.count()).select_from(Document)
+            .where(self._claimable(now, ttl), Document.enqueue_review.is_(True), *filter_clauses(flt))
+        ) or 0
+
+    # --- skips ------------------------------------------------------------------------------
+    def record_skip(self, document_id: int, user_id: int, now: datetime) -> None:
+        skip = self.session.get(DocumentSkip, (document_id, user_id))
+        if skip is None:
+            self.session.add(DocumentSkip(document_id=document_id, user_id=user_id, at=now))
+        else:
+            skip.at = now
+
+    def skipped_by(self, user_id: int, limit: int = 500) -> list[int]:
+        """The documents this reviewer passed over, most recent last (bounded: a reviewer skips
+        a handful a day)."""
+        return list(self.session.scalars(
+            select(DocumentSkip.document_id).where(DocumentSkip.user_id == user_id)
+            .order_by(DocumentSkip.at.desc()).limit(limit)
+        ))[::-1]
 
     def claimed_by_user(self, user_id: int, now: datetime, ttl: timedelta) -> Optional[int]:
         return self.session.scalar(
@@ -252,6 +294,14 @@ class DocumentRepository:
                 )
                 found += [(row.id, label) for row in rows]
         return found
+
+    def documents_with_images(self, hashes: Sequence[str]) -> list[int]:
+        """Documents holding an image with one of these SHA-256s, oldest first."""
+        if not hashes:
+            return []
+        return list(self.session.scalars(
+            select(Image.document_id).where(Image.sha256.in_(list(hashes))).distinct().order_by(Image.document_id)
+        ))
 
     # --- export ---------------------------------------------------------------------------
     def iter_export(self, flt: DocumentFilter, batch: int = 2000) -> Iterator[tuple[Row[Any], list[Row[Any]]]]:

@@ -78,6 +78,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from services.api.app import create_app
+    from services.backends import BACKEND_KINDS, preflight
+
+    if args.extractor in BACKEND_KINDS:
+        problem = preflight(args.extractor, settings)
+        if problem:
+            print(f"cannot serve: {problem}", file=sys.stderr)
+            return 1
 
     app = create_app(settings, extractor=args.extractor, migrate=False)
     config = uvicorn.Config(

@@ -7,7 +7,7 @@ worker pool) gets an extractor; `PerThreadExtractors` keeps one per process and 
 from __future__ import annotations
 
 import importlib
-from typing import Literal
+from typing import Literal, Optional
 
 from services.backends.base import Extractor
 from services.core.config import Settings
@@ -22,7 +22,8 @@ def make_extractor(spec: str, settings: Settings) -> Extractor:
     if spec == "local":
         from services.backends.local import LocalExtractor
 
-        return LocalExtractor(settings.tessdata_dir, settings.max_upload_bytes, settings.max_image_pixels)
+        return LocalExtractor(settings.tessdata_dir, settings.max_upload_bytes, settings.max_image_pixels,
+                              settings.recognizer_model, settings.engine_time_budget)
     if spec in ("server", "cloud"):
         from services.backends.ocr_client import OcrClient
         from services.backends.remote import CloudExtractor, ServerExtractor
@@ -41,4 +42,24 @@ def make_extractor(spec: str, settings: Settings) -> Extractor:
     return factory(settings)
 
 
-__all__ = ["BACKEND_KINDS", "BackendKind", "Extractor", "make_extractor"]
+def preflight(kind: str, settings: Settings) -> Optional[str]:
+    """Why the backend cannot work here (its model file missing or damaged, its settings
+    incomplete), or None: asked once at start-up, so that a process does not start half-broken."""
+    if kind != "local":
+        try:
+            make_extractor(kind, settings)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    from pathlib import Path
+
+    from services.extraction.recognizer import MODEL_FILE, LineRecognizer, ModelError
+
+    try:
+        LineRecognizer(Path(settings.recognizer_model) if settings.recognizer_model else MODEL_FILE)
+    except ModelError as exc:
+        return str(exc)
+    return None
+
+
+__all__ = ["BACKEND_KINDS", "BackendKind", "Extractor", "make_extractor", "preflight"]

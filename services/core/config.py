@@ -49,6 +49,16 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"APP_TIMEZONE must be a time zone name such as Asia/Ho_Chi_Minh, got {name!r}") from exc
+    return name
+
+
 def _env_list(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in _env(name).split(",") if part.strip())
 
@@ -61,6 +71,8 @@ class Settings:
     # The task queue's name: deployments (or test runs) sharing one Redis keep apart by it.
     queue_name: str = "vr-extraction"
     app_language: str = "vi"
+    # The time zone of times shown and exported (with their offset); stored times are UTC.
+    app_timezone: str = "Asia/Ho_Chi_Minh"
     # Extraction backend the app uses: local engine, a self-hosted server, or the cloud API.
     ocr_backend: str = "local"
     ocr_server_url: str = "http://127.0.0.1:8000"
@@ -98,6 +110,10 @@ class Settings:
     ocr_client_timeout: float = 120.0
     ocr_client_retries: int = 3
     tessdata_dir: str = "/usr/share/tesseract-ocr/5/tessdata"
+    # The trained line recogniser (ONNX); empty: the one shipped in services/extraction/models.
+    recognizer_model: str = ""
+    # Seconds the local engine spends on one image before it answers with what it has read.
+    engine_time_budget: float = 8.0
     # The review app and its task workers.
     app_address: str = "localhost"
     app_port: int = 8501
@@ -144,6 +160,7 @@ class Settings:
             redis_url=_env("REDIS_URL"),
             queue_name=_env("QUEUE_NAME", cls.queue_name),
             app_language=language,
+            app_timezone=_timezone(_env("APP_TIMEZONE", cls.app_timezone)),
             ocr_backend=backend,
             ocr_server_url=_env("OCR_SERVER_URL", cls.ocr_server_url),
             ocr_server_key=_env("OCR_SERVER_KEY"),
@@ -172,6 +189,8 @@ class Settings:
             ocr_client_timeout=_env_float("OCR_CLIENT_TIMEOUT", cls.ocr_client_timeout),
             ocr_client_retries=_env_int("OCR_CLIENT_RETRIES", cls.ocr_client_retries),
             tessdata_dir=_env("TESSDATA_DIR", cls.tessdata_dir),
+            recognizer_model=_env("RECOGNIZER_MODEL"),
+            engine_time_budget=_env_float("ENGINE_TIME_BUDGET", cls.engine_time_budget),
             app_address=_env("APP_ADDRESS", cls.app_address),
             app_port=_env_int("APP_PORT", cls.app_port),
             workers=_env_int("WORKERS", cls.workers),

@@ -116,3 +116,17 @@ def canonical(field_name: str, value: Optional[str]) -> str:
 
 def same_value(field_name: str, a: Optional[str], b: Optional[str]) -> bool:
     return canonical(field_name, a) == canonical(field_name, b)
+
+
+def same_on_both_sides(field_name: str, front: Optional[str], back: Optional[str]) -> bool:
+    """Whether the two sides of a card print the same value. Plates that both show their dash
+    are compared part by part: `61Z7-1424` and `61Z-714.24` have the same characters but a
+    different series (a motorbike's against a car's); a plate written without separators
+    (`30A12345`) is compared by its characters only."""
+    if field_name == "plate":
+        a, b = (clean_text(v or "").upper().replace(" ", "") for v in (front, back))
+        if "-" in a and "-" in b:
+            head_a, _, tail_a = a.partition("-")
+            head_b, _, tail_b = b.partition("-")
+            return head_a == head_b and canonical_digits(tail_a) == canonical_digits(tail_b)
+    return same_value(field_name, front, back)

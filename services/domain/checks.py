@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from services.domain.canonical import canonical, parse_date
+from services.domain.canonical import canonical, parse_date, same_on_both_sides
+from services.domain.kinds import applies
 from services.domain.normalize import normalize
 from services.domain.reference import plate_codes
 from services.domain.schema import REQUIRED, SPECS_BY_NAME
@@ -52,8 +53,8 @@ def check_record(values: Mapping[str, Mapping[str, str]], kind: str) -> dict[Fie
         required = _REQUIRED.get(side, ())
         for name, value in fields.items():
             spec = SPECS_BY_NAME.get(name)
-            if spec is None or spec.derived:
-                continue
+            if spec is None or spec.derived or not applies(name, kind):
+                continue  # a field the card's kind does not carry never fails
             problem = field_problem(name, value or "", kind=kind)
             if problem:
                 failures[(side, name)] = problem
@@ -64,10 +65,13 @@ def check_record(values: Mapping[str, Mapping[str, str]], kind: str) -> dict[Fie
     if "front" in values and "back" in values:
         for name in SHARED:
             a, b = values["front"].get(name, ""), values["back"].get(name, "")
-            if a and b and canonical(name, a) != canonical(name, b):
+            if a and b and not same_on_both_sides(name, a, b):
                 for side in ("front", "back"):
-                    failures.setdefault((side, name), "front and back disagree")
+                    failures.setdefault((side, name), DISAGREE)
     return failures
+
+
+DISAGREE = "front and back disagree"
 
 
 def cross_field_problems(fields: Mapping[str, str]) -> list[CrossProblem]:

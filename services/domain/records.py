@@ -40,3 +40,5 @@ class DocumentFilter:
     created_from: Optional[date] = None
     created_to: Optional[date] = None  # inclusive
     batch_id: Optional[int] = None
+    reasons: tuple[str, ...] = ()  # why a field needs a look: "invalid", "low_confidence"
+    fields: tuple[str, ...] = ()  # which fields need a look

@@ -11,6 +11,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from services.domain.canonical import same_on_both_sides
 from services.domain.schema import (
     BACK_TYPE,
     FRONT_TYPE,
@@ -168,8 +169,6 @@ def combine_confidences(chosen: Optional[float], other: Optional[float], agree: 
 def merge_sides(front: Optional[SideReading], back: Optional[SideReading]) -> dict[str, FieldReading]:
     """One record from both sides: back fields, the front's certificate number, and for fields
     printed on both sides the reading with the higher confidence."""
-    from services.domain.canonical import canonical  # the one definition of "same value"
-
     merged: dict[str, FieldReading] = {}
     if back is not None:
         merged.update(back.fields)
@@ -182,7 +181,7 @@ def merge_sides(front: Optional[SideReading], back: Optional[SideReading]) -> di
             continue
         if not reading.value:
             continue
-        agree = canonical(name, existing.value) == canonical(name, reading.value)
+        agree = same_on_both_sides(name, existing.value, reading.value)
         first, second = (
             (existing, reading)
             if (existing.confidence or 0.0) >= (reading.confidence or 0.0)

@@ -20,8 +20,13 @@ class Side(str, Enum):
 
 
 class VehicleKind(str, Enum):
+    """What the certificate registers. The engine tells a motorbike from a car (ô tô); a
+    reviewer may say more precisely that a car is a truck or a bus."""
+
     CAR = "car"
     MOTORBIKE = "motorbike"
+    TRUCK = "truck"
+    BUS = "bus"
     UNKNOWN = "unknown"
 
 

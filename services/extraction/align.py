@@ -18,6 +18,7 @@ import numpy as np
 CARD_WIDTH = 1600  # text lines come out ~30-40 px tall, where Tesseract reads best
 DETECT_SIDE = 640  # corner search runs on a picture this size
 ASPECT_RANGE = (1.15, 2.0)  # width / height of plausible cards
+DESKEW_FROM = 0.15  # degrees: smaller skews are left alone
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Alignment:
     rotation: int = 0  # degrees clockwise applied after unwarping
     skew: float = 0.0  # degrees of residual skew corrected
     notes: list[str] = field(default_factory=list)
+    # Input image pixels -> aligned card pixels (3x3, homogeneous), every step composed.
+    matrix: np.ndarray = field(default_factory=lambda: np.eye(3))
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -403,8 +406,44 @@ def find_card(rgb: np.ndarray) -> tuple[Optional[np.ndarray], str, float]:
     return best[0] / scale, best[1], best[2]
 
 
+def align_card(rgb: np.ndarray) -> Alignment:
+    """Find the card, unwarp it, turn it landscape, scale it to CARD_WIDTH and straighten the
+    text lines. Whether it is upside down is decided later, from the text."""
+    quad, method, score = find_card(rgb)
+    if quad is not None:
+        card, matrix = unwarp_with_matrix(rgb, quad)
+        skew_range = 3.0
+    else:
+        card, matrix = resize_to_width(rgb), _scale_matrix(rgb.shape[1], CARD_WIDTH)
+        skew_range = 20.0
+    rotation = 0
+    if card.shape[0] > card.shape[1]:
+        h = card.shape[0]
+        matrix = np.array([[0.0, -1.0, h - 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]) @ matrix
+        card, rotation = rotate(card, 90), 90
+    matrix = _scale_matrix(card.shape[1], CARD_WIDTH) @ matrix
+    card = resize_to_width(card)
+    gray = cv2.cvtColor(card, cv2.COLOR_RGB2GRAY)
+    angle = estimate_skew(gray, skew_range)
+    if abs(angle) >= DESKEW_FROM:
+        h, w = card.shape[:2]
+        matrix = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), [0.0, 0.0, 1.0]]) @ matrix
+    card = deskew(card, angle)
+    return Alignment(image=card, quad=quad, method=method, score=score, rotation=rotation, skew=angle,
+                     matrix=matrix)
+
+
+def _scale_matrix(width: int, target: int) -> np.ndarray:
+    s = target / width
+    return np.diag([s, s, 1.0])
+
+
 # --- unwarping, rotation and skew ----------------------------------------------------------------
 def unwarp(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    return unwarp_with_matrix(rgb, quad)[0]
+
+
+def unwarp_with_matrix(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     width, height = _quad_size(quad)
     if width >= height:
         out_w, out_h = CARD_WIDTH, int(round(CARD_WIDTH * height / width))
@@ -412,7 +451,8 @@ def unwarp(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:
         out_w, out_h = int(round(CARD_WIDTH * width / height)), CARD_WIDTH
     target = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    return cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    card = cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return card, matrix
 
 
 def resize_to_width(rgb: np.ndarray, width: int = CARD_WIDTH) -> np.ndarray:
@@ -457,7 +497,7 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 20.0) -> float:
 
 
 def deskew(rgb: np.ndarray, angle: float) -> np.ndarray:
-    if abs(angle) < 0.15:
+    if abs(angle) < DESKEW_FROM:
         return rgb
     h, w = rgb.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)

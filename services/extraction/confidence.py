@@ -39,6 +39,10 @@ class Evidence:
     rows: float = 1.0
     align_score: float = 0.0
     length: float = 0.0  # characters in the value, scaled /20
+    # The trained recogniser: its own reading's mean character probability, and whether the
+    # chosen value is its reading (1), another reader's that it does not share (0).
+    model_conf: float = 0.0
+    model_agree: float = 0.0
 
     def vector(self) -> np.ndarray:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -60,6 +64,7 @@ _DEFAULT = np.array([
     2.0, 2.5, -0.8,  # agree, check_ok, corrections
     1.0, 1.0,  # label_score, match_score
     -1.0, 6.0, -0.3, -0.2, 0.5, 0.0,  # empty, absent_expected, pattern, rows, align_score, length
+    1.0, 1.5,  # model_conf, model_agree
 ])
 
 

@@ -12,9 +12,9 @@ import io
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
@@ -22,21 +22,27 @@ from rapidfuzz.distance import Levenshtein
 from services.core.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode
 from services.domain.canonical import canonical
 from services.domain.checks import cross_field_problems
+from services.domain.kinds import CAR_ONLY
 from services.domain.normalize import Normalized, normalize
+from services.domain.reference import vehicles
 from services.domain.results import ExtractionOutcome, FieldReading, SideReading
 from services.domain.schema import BACK_FIELDS, FRONT_FIELDS, ErrorCode, SeedError, Side, VehicleKind
 from services.domain.vietnamese import fold
-from services.extraction import align
+from services.extraction import align, ctc
 from services.extraction import fields as locate
 from services.extraction.cleanup import clean
+from services.extraction.budget import Budget, unlimited
 from services.extraction.confidence import ConfidenceModel, Evidence
-from services.extraction.lines import find_segments
+from services.extraction.grammars import grammar_for
+from services.extraction.labels import find_labels
+from services.extraction.lines import Segment, find_segments
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
 from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, is_blank, ocr_gray
+from services.extraction.recognizer import MODEL_FILE, LineRecognizer, to_line
 from services.extraction.rows import Row, build_rows
 
 ENGINE_NAME = "local"
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"
 
 # Characters a re-read may produce, per field.
 WHITELISTS = {
@@ -52,8 +58,6 @@ WHITELISTS = {
     "lie": "0123456789",
     "id": "0123456789 ",
 }
-# Fields only cars carry; on a motorbike's card their absence is certain.
-CAR_ONLY = ("pay_load", "year_of_manufacture", "lie", "sit", "stand")
 # Labels that only the detail side prints.
 BACK_LABELS = ("engine", "chassis", "brand", "model", "color", "capacity", "first_issue_date", "valid_until",
                "engine_name", "horsepower", "type", "load", "sit")
@@ -61,6 +65,13 @@ THUMB_QUALITY = 85
 LETTER_PIXELS = 30.0  # letter height Tesseract reads best at
 # Fields printed where the seal and signature overlap: also re-read on a more strictly whitened image.
 SEAL_FIELDS = ("issued_at", "last_issue_date")
+# Lines read both ways up to tell an upside-down card.
+ORIENTATION_LINES = 8
+# A reading cut short by the time budget is never confident: a reviewer looks at every field.
+CUT_SHORT_CONFIDENCE = 0.3
+# Shares of the budget after which optional work stops: the second orientation, more reading
+# attempts of a page line, the Tesseract re-reads of values (the recogniser's are kept: cheap).
+BUDGET_TURN, BUDGET_PAGE, BUDGET_ATTEMPTS, BUDGET_REREADS = 0.35, 0.6, 0.3, 0.75
 
 
 @dataclass
@@ -72,6 +83,18 @@ class EngineConfig:
     # model err on different letters, so their agreement is strong evidence and their vote
     # fixes a share of each one's errors.
     languages: tuple[str, ...] = ("vie", "Vietnamese")
+    # The recogniser trained on these cards (None: Tesseract alone, for comparisons); its
+    # reading counts this many times in the vote.
+    recognizer_model: Optional[Path] = MODEL_FILE
+    recognizer_weight: float = 2.0
+    # Page segments where the recogniser finds more labels than Tesseract are read as it does.
+    recognizer_labels: bool = True
+    # A page line the recogniser reads with at least this mean character probability is taken
+    # as it read it, without Tesseract (None: Tesseract reads every line).
+    page_model_conf: Optional[float] = None
+    # Seconds one image may take; past it the engine answers with what it has read, every
+    # confidence capped at CUT_SHORT_CONFIDENCE (the API's own limit is only a last guard).
+    time_budget: float = 8.0
 
 
 @dataclass
@@ -126,6 +149,10 @@ class Engine:
     def __init__(self, config: Optional[EngineConfig] = None, model: Optional[ConfidenceModel] = None) -> None:
         self.config = config or EngineConfig()
         self.model = model or ConfidenceModel.load()
+        # Loaded now: a missing or damaged model stops the start-up with `ModelError`.
+        self.recognizer = LineRecognizer(self.config.recognizer_model) if self.config.recognizer_model else None
+        # The image being read now (an engine is used by one thread at a time).
+        self.budget = unlimited()
 
     # --- public ---------------------------------------------------------------------------------
     def extract(self, images: Sequence[bytes], *, thumb: bool = False) -> ExtractionOutcome:
@@ -152,6 +179,7 @@ class Engine:
         the confidence model and for tests). Raises `SeedError` for unusable input."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
+        self.budget = Budget(self.config.time_budget)
         rgb, _meta = decode(data, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
         if is_blank(rgb):
             raise SeedError(ErrorCode.NO_CONTENT, "the image holds no card and no text")
@@ -170,17 +198,29 @@ class Engine:
         context = SideContext(side=side, kind=kind, align_score=alignment.score)
         clock = time.perf_counter()
         reads = self._read_fields(page, context)
+        if locate.card_title(page.rows)[1] is None:
+            # No title said what the vehicle is: what was read may (a motorbike's plate series,
+            # a motorbike brand's model).
+            told = _kind_from_values(reads)
+            if told is not None and told != context.kind:
+                context.kind = kind = told
+                reads = self._read_fields(page, context)
         timings["fields"] = time.perf_counter() - clock
         reading = SideReading(side=side, kind=kind, timings={k: round(v, 3) for k, v in timings.items()})
+        if self.budget.cut_short:
+            reading.timings["cut_short"] = 1.0
         specs = FRONT_FIELDS if side == Side.FRONT else BACK_FIELDS
         for spec in specs:
             read = reads.get(spec.name)
             if read is None:
                 continue
+            confidence = self.model.predict(spec.name, read.evidence) if spec.has_confidence else None
+            if confidence is not None and self.budget.cut_short:
+                confidence = min(confidence, CUT_SHORT_CONFIDENCE)
             reading.fields[spec.name] = FieldReading(
                 name=spec.name,
                 value=read.value,
-                confidence=self.model.predict(spec.name, read.evidence) if spec.has_confidence else None,
+                confidence=confidence,
                 box=read.box,
                 check_ok=read.normalized.ok,
                 check_reason=read.normalized.reason,
@@ -193,38 +233,72 @@ class Engine:
 
     # --- stages -----------------------------------------------------------------------------------
     def _align(self, rgb: np.ndarray) -> tuple[np.ndarray, align.Alignment]:
-        quad, method, score = align.find_card(rgb)
-        if quad is not None:
-            card = align.unwarp(rgb, quad)
-            skew_range = 3.0
-        else:
-            card = align.resize_to_width(rgb)
-            skew_range = 20.0
-        if card.shape[0] > card.shape[1]:
-            card = align.rotate(card, 90)
-        card = align.resize_to_width(card)
-        gray = cv2.cvtColor(card, cv2.COLOR_RGB2GRAY)
-        angle = align.estimate_skew(gray, skew_range)
-        card = align.deskew(card, angle)
-        return card, align.Alignment(image=card, quad=quad, method=method, score=score, skew=angle)
+        alignment = align.align_card(rgb)
+        return alignment.image, alignment
 
     def _read_page(self, card: np.ndarray) -> PageRead:
         """Read the card upright. Alignment already turned it landscape, so it is either right
-        way up or upside down: when the first reading finds too few labels and no title, the
-        card is read turned half round, and the better reading wins."""
-        first = self._page(card, 0)
-        if _upright(first):
+        way up or upside down: the recogniser tells which from a few of its lines, read both
+        ways (cheap), and the page is read once that way up. Only when that reading finds too
+        few labels and no title is the card read turned half round too, the better reading
+        winning."""
+        gray = clean(ocr_gray(card))
+        segments = find_segments(gray)
+        rotation = self._upside(gray, segments) if self.recognizer is not None else 0
+        first = self._page(card, gray, segments, rotation)
+        if _upright(first) or self.budget.spent(BUDGET_TURN):
             return first
-        turned = self._page(align.rotate(card, 180), 180)
+        turned = self._page(card, gray, segments, (rotation + 180) % 360)
         return turned if _page_score(turned) > _page_score(first) else first
 
-    def _page(self, card: np.ndarray, rotation: int) -> PageRead:
-        gray = clean(ocr_gray(card))
+    def _upside(self, gray: np.ndarray, segments: Sequence[Segment]) -> int:
+        """0 or 180: which way up the text reads better. The widest lines of the card are read
+        as they are and turned half round; upside-down print gives the recogniser no confident
+        characters."""
+        assert self.recognizer is not None
+        scores = [0.0, 0.0]
+        for segment in sorted(segments, key=lambda s: -s.box[2])[:ORIENTATION_LINES]:
+            x, y, w, h = segment.box
+            piece = gray[y:y + h, x:x + w]
+            for k, crop_ in enumerate((piece, piece[::-1, ::-1])):
+                post = self.recognizer.posteriors(np.ascontiguousarray(crop_), (0, 0, w, h))
+                if post is not None:
+                    scores[k] += sum(e.prob for e in ctc.greedy(post.logp) if e.char != " ")
+        return 180 if scores[1] > 1.15 * scores[0] + 1.0 else 0
+
+    def _page(self, card: np.ndarray, gray: np.ndarray, segments: Sequence[Segment], rotation: int) -> PageRead:
+        """The page read with the card turned by `rotation` (0 or 180): the grey image and its
+        lines are turned with it rather than found again."""
+        if rotation:
+            height, width = gray.shape[:2]
+            card, gray = align.rotate(card, rotation), align.rotate(gray, rotation)
+            segments = [Segment((width - x - w, height - y - h, w, h), s.height)
+                        for s in segments for x, y, w, h in [s.box]][::-1]
         lines: list[OcrLine] = []
-        for segment in find_segments(gray):
-            lines.extend(self._read_box(gray, segment.box, letter_height=segment.height))
+        for segment in segments:
+            if self.budget.spent(BUDGET_PAGE):
+                break  # the lines read so far make the page
+            model = self.recognizer.read(gray, segment.box) if self.recognizer is not None else []
+            if model and self.config.page_model_conf is not None and _char_mean(model[0].words) >= \
+                    self.config.page_model_conf:
+                lines.extend(model)  # read surely enough: Tesseract is not asked
+                continue
+            read = self._read_box(gray, segment.box, letter_height=segment.height)
+            if model and self.config.recognizer_labels:
+                read = self._labels_read_better(read, model)
+            lines.extend(read)
         rows = build_rows(lines)
         return PageRead(rgb=card, gray=gray, rows=rows, labelled=locate.label_rows(rows), rotation=rotation)
+
+    @staticmethod
+    def _labels_read_better(tesseract: list[OcrLine], model: list[OcrLine]) -> list[OcrLine]:
+        """A segment's reading for the page: Tesseract's, unless the trained recogniser finds
+        clearly more of the card's labels in it (labels in a type Tesseract reads badly are
+        what the page read is for)."""
+        def labels(lines: list[OcrLine]) -> float:
+            return sum(hit.score for line in lines for hit in find_labels([w.text for w in line.words]))
+
+        return model if labels(model) >= labels(tesseract) + 0.5 else tesseract
 
     def _read_box(self, gray: np.ndarray, box: tuple[int, int, int, int], *, letter_height: float,
                   whitelist: str = "", lang: str = "vie") -> list[OcrLine]:
@@ -248,7 +322,7 @@ class Engine:
             score = sum(w.conf * len(w.text) for line in lines for w in line.words)
             if score > best_score:
                 best, best_score = lines, score
-            if chars >= 0.35 * expected:
+            if chars >= 0.35 * expected or self.budget.spent(BUDGET_ATTEMPTS):
                 break
         return best
 
@@ -342,7 +416,9 @@ class Engine:
         # row that belongs to something else, so every prefix of the rows is a candidate.
         sources: list[list[list[OcrWord]]] = [[[w for w in item.words if _inside(w, region)]
                                                for region in item.regions]]
-        for lang in self.config.languages:
+        weights = [1.0]
+        rereads = () if self.budget.spent(BUDGET_REREADS) else self.config.languages
+        for lang in rereads:
             rows = [self._reread_region(name, region, page, lang) for region in item.regions]
             if not item.words:
                 # The page read saw nothing after the label: the region is a guess, and a
@@ -350,21 +426,32 @@ class Engine:
                 # "1" otherwise).
                 rows = [[w for w in row if w.conf >= 0.75] for row in rows]
             sources.append(rows)
+            weights.append(1.0)
             if name in SEAL_FIELDS:
                 sources.append([self._reread_region(name, region, page, lang, gray=page.strict_gray)
                                 for region in item.regions])
+                weights.append(1.0)
+        model_source: Optional[int] = None
+        if self.recognizer is not None:
+            rows = [self._model_region(name, region, page.gray) for region in item.regions]
+            if not item.words:
+                rows = [[w for w in row if w.conf >= 0.75] for row in rows]
+            sources.append(rows)
+            weights.append(self.config.recognizer_weight)
+            model_source = len(sources) - 1
         preferred = None
-        if name == "last_issue_date":
+        if name == "last_issue_date" and not self.budget.spent(BUDGET_REREADS):
             parts = self._date_parts(item, page)
             if parts:
                 # Day, month and year read digit by digit: when they make a date, it beats the
                 # whole-line readings, which share the same misreadings.
                 sources.append([parts])
+                weights.append(1.0)
                 preferred = len(sources) - 1
         best: Optional[FieldRead] = None
         for count in range(1, len(item.regions) + 1):
             candidate = self._candidate(name, item, [source[:count] for source in sources], context,
-                                        absent_expected, options, preferred)
+                                        absent_expected, options, preferred, weights, model_source)
             if best is None or _better(name, candidate, best):
                 best = candidate
         assert best is not None
@@ -372,9 +459,13 @@ class Engine:
 
     def _candidate(self, name: str, item: locate.Located, sources: list[list[list[OcrWord]]],
                    context: SideContext, absent_expected: bool, options: dict[str, object],
-                   preferred: Optional[int] = None) -> FieldRead:
+                   preferred: Optional[int] = None, weights: Optional[Sequence[float]] = None,
+                   model_source: Optional[int] = None) -> FieldRead:
         readings: list[tuple[Normalized, list[OcrWord]]] = []
+        reading_weights: list[float] = []
         first_choice: Optional[int] = None
+        model_reading: Optional[Normalized] = None
+        model_words: list[OcrWord] = []
         for index, rows in enumerate(sources):
             words = [w for row in rows for w in row]
             text = self._value_text(name, words)
@@ -382,7 +473,10 @@ class Engine:
                 if index == preferred:
                     first_choice = len(readings)
                 readings.append((normalize(name, text, **options), words))
-        chosen, words, agreement = _vote(name, readings, first_choice)
+                reading_weights.append(weights[index] if weights else 1.0)
+                if index == model_source:
+                    model_reading, model_words = readings[-1][0], words
+        chosen, words, agreement = _vote(name, readings, first_choice, reading_weights)
         page_words = [w for row in sources[0] for w in row]
         words = words or page_words
         confs = [w.conf for w in words] or [0.0]
@@ -409,6 +503,9 @@ class Engine:
             rows=float(rows),
             align_score=context.align_score,
             length=len(value) / 20.0,
+            model_conf=_char_mean(model_words),
+            model_agree=1.0 if (model_reading is not None and value
+                                and canonical(name, model_reading.value) == canonical(name, value)) else 0.0,
         )
         return FieldRead(name, value, normalized, evidence, box=_union_regions(item.regions[:rows]))
 
@@ -455,6 +552,24 @@ class Engine:
         words = [w for line in self._read_box(page.gray if gray is None else gray, region, letter_height=letter,
                                               whitelist=WHITELISTS.get(name, ""), lang=lang) for w in line.words]
         return locate.value_words(words, int(letter))
+
+    def _model_region(self, name: str, region: tuple[int, int, int, int], gray: np.ndarray) -> list[OcrWord]:
+        """One row of a value read by the trained recogniser, within the field's grammar where
+        it has one (the plate's forms, a date's) or its characters otherwise."""
+        assert self.recognizer is not None
+        post = self.recognizer.posteriors(gray, region)
+        if post is None:
+            return []
+        grammar = grammar_for(name)
+        emissions = None
+        if grammar is not None:
+            found = ctc.beam(post.logp, grammar.accepts_prefix, grammar.complete)
+            if found is not None:
+                emissions = ctc.align_text(post.logp, found[0])
+        if emissions is None:
+            emissions = ctc.greedy(post.logp, WHITELISTS.get(name, ""))
+        words = to_line(post, emissions).words
+        return locate.value_words(words, int(max(8.0, region[3] / 1.9)))
 
     @staticmethod
     def _value_text(name: str, words: Sequence[OcrWord]) -> str:
@@ -612,12 +727,41 @@ def _weighted_conf(words: Sequence[OcrWord]) -> float:
     return sum(w.conf * len(w.text) for w in words) / total
 
 
-def _vote(name: str, readings: list[tuple[Normalized, list[OcrWord]]], preferred: Optional[int] = None
-          ) -> tuple[Optional[Normalized], list[OcrWord], float]:
+_MOTORBIKE_PLATE = re.compile(r"^\d{2}[A-ZĐ]\d-\d")  # 59X2-328.98: a series letter and a digit
+_CAR_PLATE = re.compile(r"^\d{2}[A-ZĐ]{1,2}-\d")  # 30A-123.45, 14N-5985
+
+
+def _kind_from_values(reads: dict[str, FieldRead]) -> Optional[VehicleKind]:
+    """Motorbike or car by what the card's values say, when both agree or only one speaks: the
+    plate's form, and a model that only one kind of the brand has."""
+    votes: set[VehicleKind] = set()
+    plate = reads.get("plate")
+    if plate is not None and plate.normalized.ok and plate.value:
+        if _MOTORBIKE_PLATE.match(plate.value):
+            votes.add(VehicleKind.MOTORBIKE)
+        elif _CAR_PLATE.match(plate.value):
+            votes.add(VehicleKind.CAR)
+    brand, model = reads.get("brand"), reads.get("model")
+    if brand is not None and model is not None and brand.value and model.value:
+        bike = model.value.upper() in vehicles.models_of(brand.value, VehicleKind.MOTORBIKE)
+        car = model.value.upper() in vehicles.models_of(brand.value, VehicleKind.CAR)
+        if bike != car:
+            votes.add(VehicleKind.MOTORBIKE if bike else VehicleKind.CAR)
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _char_mean(words: Sequence[OcrWord]) -> float:
+    probs = [c.conf for w in words for c in w.chars]
+    return sum(probs) / len(probs) if probs else 0.0
+
+
+def _vote(name: str, readings: list[tuple[Normalized, list[OcrWord]]], preferred: Optional[int] = None,
+          weights: Optional[Sequence[float]] = None) -> tuple[Optional[Normalized], list[OcrWord], float]:
     """The consensus of several readings: among those that pass their checks (if any do), the
-    one closest to all the others (fewest character edits in total), ties going to the more
-    confident; a `preferred` reading that passes its checks is taken as it is. Returns the
-    choice, its words, and the share of readings that agree with it exactly."""
+    one closest to all the others (fewest character edits in total, each reader's edits counted
+    by its weight), ties going to the more confident; a `preferred` reading that passes its
+    checks is taken as it is. Returns the choice, its words, and the share of readings that
+    agree with it exactly."""
     if preferred is not None and not (readings[preferred][0].value and readings[preferred][0].ok):
         preferred = None
     if preferred is not None:
@@ -625,14 +769,16 @@ def _vote(name: str, readings: list[tuple[Normalized, list[OcrWord]]], preferred
         valued = [n for n, _w in readings if n.value]
         agreement = sum(1 for n in valued if canonical(name, n.value) == key) / len(valued)
         return readings[preferred][0], readings[preferred][1], agreement
-    readings = [(n, w) for n, w in readings if n.value]
+    weighted = [(n, w, weights[i] if weights else 1.0) for i, (n, w) in enumerate(readings) if n.value]
+    readings = [(n, w) for n, w, _weight in weighted]
+    weight = [x for _n, _w, x in weighted]
     if not readings:
         return None, [], 0.0
     keys = [canonical(name, n.value) for n, _w in readings]
     pool = [i for i, (n, _w) in enumerate(readings) if n.ok] or list(range(len(readings)))
 
-    def rank(i: int) -> tuple[int, float]:
-        distance = sum(Levenshtein.distance(keys[i], keys[j]) for j in range(len(readings)))
+    def rank(i: int) -> tuple[float, float]:
+        distance = sum(weight[j] * Levenshtein.distance(keys[i], keys[j]) for j in range(len(readings)))
         return distance, -_weighted_conf(readings[i][1])
 
     best = min(pool, key=rank)

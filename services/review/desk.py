@@ -81,6 +81,7 @@ class Outcome:
     version: Optional[int] = None
     current: Optional[DocumentView] = None  # for "stale"
     failing: tuple[str, ...] = ()  # "side.name: reason", for "checks"
+    fields: tuple[tuple[str, str, str], ...] = ()  # (side, name, reason) of each failing field, for "checks"
     message: str = ""
 
     @property
@@ -134,7 +135,8 @@ class ReviewDesk:
             return Outcome("stale", current=exc.current)
         except ChecksFailing as exc:
             draft.pending = None
-            return Outcome("checks", failing=tuple(f"{f.side}.{f.name}: {f.check_reason}" for f in exc.fields))
+            return Outcome("checks", failing=tuple(f"{f.side}.{f.name}: {f.check_reason}" for f in exc.fields),
+                           fields=tuple((f.side, f.name, f.check_reason) for f in exc.fields))
         except DATABASE_DOWN as exc:
             draft.pending = action
             return Outcome("database", message=type(exc).__name__)

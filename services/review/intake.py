@@ -15,6 +15,7 @@ from db.models import Batch, Document, Extraction, FieldValue, Image
 from db.session import Database, UnitOfWork
 from services.core.images import ImageMeta, inspect_image
 from services.domain.canonical import canonical_plate, canonical_serial
+from services.domain.kinds import applies
 from services.domain.records import DocumentStatus, FieldStatus
 from services.domain.results import ExtractionOutcome, SideReading
 from services.domain.schema import SIDE_FIELDS, Side
@@ -66,17 +67,34 @@ def validate_images(images: Sequence[ImageInput], *, max_bytes: int, max_pixels:
     return [inspect_image(image.data, max_bytes=max_bytes, max_pixels=max_pixels) for image in images]
 
 
-def review_summary(fields: Sequence[FieldValue], thresholds: Mapping[str, float], default: float
-                   ) -> tuple[Optional[float], list[str]]:
-    """The lowest confidence and why the document needs a look (`low_confidence:plate`, ...)."""
-    confidences = [f.confidence for f in fields if f.confidence is not None]
+# A value that fails a check is never confident, however clearly it was read: the check says
+# that it, or a value it is compared with, is wrong.
+FAILING_CONFIDENCE_CAP = 0.5
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    min_confidence: Optional[float]
+    reasons: list[str]  # `invalid:plate`, `low_confidence:name`, ...
+    look_count: int  # fields that need a look: the queue's priority
+
+
+def review_summary(fields: Sequence[FieldValue], thresholds: Mapping[str, float], default: float,
+                   kind: str = "unknown") -> ReviewSummary:
+    """Why the document needs a look, and how many of its fields do; fields its kind does not
+    carry count for nothing."""
+    applicable = [f for f in fields if applies(f.name, kind)]
+    confidences = [f.confidence for f in applicable if f.confidence is not None]
     reasons: list[str] = []
-    for f in fields:
+    looks: set[tuple[str, str]] = set()
+    for f in applicable:
         if not f.check_ok:
             reasons.append(f"invalid:{f.name}")
+            looks.add((f.side, f.name))
         elif f.confidence is not None and f.confidence < thresholds.get(f.name, default):
             reasons.append(f"low_confidence:{f.name}")
-    return (min(confidences) if confidences else None), sorted(set(reasons))
+            looks.add((f.side, f.name))
+    return ReviewSummary(min(confidences) if confidences else None, sorted(set(reasons)), len(looks))
 
 
 class IntakeService:
@@ -133,6 +151,11 @@ class IntakeService:
             uow.commit()
             return document.id
 
+    def already_stored(self, images: Sequence[ImageInput]) -> list[int]:
+        """Documents that already hold one of these exact images (by their bytes' SHA-256)."""
+        with UnitOfWork(self.database, write=False) as uow:
+            return uow.documents.documents_with_images([hashlib.sha256(i.data).hexdigest() for i in images])
+
     def images_of(self, document_id: int) -> list[ImageInput]:
         with UnitOfWork(self.database, write=False) as uow:
             return [ImageInput(data=i.data, side=i.side, filename=i.filename) for i in uow.documents.images(document_id)]
@@ -186,15 +209,16 @@ class IntakeService:
             fields = _field_rows(document_id, extraction.id, outcome.sides, checker)
             uow.documents.add_fields(fields)
             self._store_aligned(uow, document_id, outcome.sides)
-            min_confidence, reasons = review_summary(fields, thresholds, default_threshold)
             kind = next((s.kind.value for s in outcome.sides if s.kind.value != "unknown"), "unknown")
+            summary = review_summary(fields, thresholds, default_threshold, kind)
             moved = uow.documents.set_status_if(
                 document_id,
                 DocumentStatus.EXTRACTING.value,
                 status=DocumentStatus.NEEDS_REVIEW.value,
                 kind=kind,
-                min_confidence=min_confidence,
-                review_reasons=reasons,
+                min_confidence=summary.min_confidence,
+                review_reasons=summary.reasons,
+                look_count=summary.look_count,
                 **record_keys(fields),
             )
             if not moved:
@@ -241,8 +265,13 @@ def _field_rows(document_id: int, extraction_id: int, sides: Sequence[SideReadin
         for spec in SIDE_FIELDS[side.side]:
             reading = side.fields.get(spec.name)
             value = reading.value if reading else ""
-            reason = failures.get((side.side.value, spec.name), "")
             engine_reason = reading.check_reason if reading and not reading.check_ok else ""
+            reason = failures.get((side.side.value, spec.name), "")
+            if applies(spec.name, kind):  # "label not found" is no doubt on a row the card does not print
+                reason = reason or engine_reason
+            confidence = reading.confidence if reading and spec.has_confidence else None
+            if reason and confidence is not None:
+                confidence = min(confidence, FAILING_CONFIDENCE_CAP)
             rows.append(
                 FieldValue(
                     document_id=document_id,
@@ -250,10 +279,11 @@ def _field_rows(document_id: int, extraction_id: int, sides: Sequence[SideReadin
                     side=side.side.value,
                     name=spec.name,
                     value=value,
-                    confidence=(reading.confidence if reading and spec.has_confidence else None),
+                    confidence=confidence,
                     box=list(reading.box) if reading and reading.box else None,
-                    check_ok=not (reason or engine_reason),
-                    check_reason=reason or engine_reason,
+                    check_ok=not reason,
+                    check_reason=reason,
+                    engine_reason=engine_reason,
                     note=reading.note if reading else "",
                     status=FieldStatus.EXTRACTED.value,
                 )

@@ -61,11 +61,22 @@ class BatchPlan:
     refused: list[Refusal] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A file already uploaded: not stored or extracted again unless the user insists."""
+
+    name: str
+    existing: int  # the document that already holds it
+
+
 @dataclass
 class UploadReport:
     batch_id: Optional[int]
     documents: list[tuple[int, str]] = field(default_factory=list)  # (document id, name)
     refused: list[Refusal] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    # The planned documents that were duplicates, to upload anyway on request.
+    held_back: list[PlannedDocument] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -216,16 +227,24 @@ class UploadService:
         self.backend = backend
 
     def submit(self, plan: BatchPlan, user: Principal, *, source: str, enqueue: Enqueue,
-               batch_name: str = "") -> UploadReport:
-        """Store each planned document and queue its extraction; refused ones store nothing."""
+               batch_name: str = "", allow_duplicates: bool = False) -> UploadReport:
+        """Store each planned document and queue its extraction; refused ones store nothing.
+        A file uploaded before is not stored again (the report names the document that holds
+        it) unless `allow_duplicates`. The batch is made only once a document is stored, so a
+        refused or duplicate file makes no empty batch."""
         report = UploadReport(batch_id=None, refused=list(plan.refused))
-        if plan.documents:
-            report.batch_id = self.intake.create_batch(batch_name or plan.documents[0].name,
-                                                       len(plan.documents), user.id)
         backend = self.backend()
         for document in plan.documents:
             try:
                 images = [ImageInput(image.load(), image.side, image.filename) for image in document.images]
+                existing = [] if allow_duplicates else self.intake.already_stored(images)
+                if existing:
+                    report.duplicates.append(Duplicate(document.name, existing[0]))
+                    report.held_back.append(document)
+                    continue
+                if report.batch_id is None:
+                    report.batch_id = self.intake.create_batch(batch_name or document.name, len(plan.documents),
+                                                               user.id)
                 document_id = self.intake.submit(Submission(
                     images=images, source=source, source_detail=document.name, created_by=user.id,
                     batch_id=report.batch_id, backend=backend, actor=user.username,

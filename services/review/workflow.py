@@ -16,6 +16,7 @@ from db.session import Database, UnitOfWork
 from services.domain.canonical import clean_text
 from services.domain.checks import check_record
 from services.domain.derive import derived_fields
+from services.domain.kinds import REVIEW_KINDS, applies
 from services.domain.people import Principal, Role
 from services.domain.records import DocumentFilter, DocumentStatus, FieldStatus
 from services.domain.schema import SPECS_BY_NAME
@@ -29,6 +30,7 @@ MAX_VALUE_LENGTH = 500
 FLAG_FAILED = "failed_check"
 FLAG_LOW = "low_confidence"
 FLAG_OK = "ok"
+FLAG_NOT_APPLICABLE = "not_applicable"  # the card's kind does not carry the field
 
 
 class ReviewError(Exception):
@@ -62,13 +64,20 @@ class FieldView:
     status: str
     threshold: float
     derived: bool
+    applies: bool = True
 
     @property
     def current(self) -> str:
         return self.value if self.corrected_value is None else self.corrected_value
 
     @property
+    def needs_look(self) -> bool:
+        return self.flag in (FLAG_FAILED, FLAG_LOW)
+
+    @property
     def flag(self) -> str:
+        if not self.applies:
+            return FLAG_NOT_APPLICABLE
         if not self.check_ok:
             return FLAG_FAILED
         if (self.corrected_value is None and self.confidence is not None
@@ -106,7 +115,8 @@ class DocumentView:
     error: str
     fields: list[FieldView]
     images: list[ImageView]
-    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    # Other documents of the same certificate: (id, what matched: "image", "plate", "chassis").
+    duplicates: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
     def field(self, side: str, name: str) -> Optional[FieldView]:
         return next((f for f in self.fields if f.side == side and f.name == name), None)
@@ -117,7 +127,7 @@ class DocumentView:
 
     @property
     def flagged(self) -> list[FieldView]:
-        return [f for f in self.fields if f.flag != FLAG_OK]
+        return [f for f in self.fields if f.needs_look]
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,9 @@ class QueueRow:
     claimed_by: Optional[str]
     source_detail: str
     version: int
+    look_count: int = 0
+    file_names: tuple[str, ...] = ()
+    thumbnail_image: Optional[int] = None  # an image with an aligned card, for a small picture
 
 
 @dataclass(frozen=True)
@@ -185,12 +198,15 @@ class ReviewService:
         with UnitOfWork(self.database, write=False) as uow:
             documents = uow.documents.list_documents(flt, limit=limit, offset=offset)
             names = uow.users.names(d.claimed_by for d in documents if d.claimed_by)
+            images = uow.documents.image_summaries([d.id for d in documents])
             return [
                 QueueRow(
                     id=d.id, status=d.status, kind=d.kind, min_confidence=d.min_confidence,
                     reasons=list(d.review_reasons or []), created_at=d.created_at,
                     province_code=d.province_code, claimed_by=names.get(d.claimed_by) if d.claimed_by else None,
-                    source_detail=d.source_detail, version=d.version,
+                    source_detail=d.source_detail, version=d.version, look_count=d.look_count or 0,
+                    file_names=tuple(name for _id, name, _aligned in images.get(d.id, []) if name),
+                    thumbnail_image=next((i for i, _n, aligned in images.get(d.id, []) if aligned), None),
                 )
                 for d in documents
             ]
@@ -231,22 +247,34 @@ class ReviewService:
             held = uow.documents.claimed_by_user(user.id, now, self.claim_ttl)
             if held is not None:
                 return held
-            tried: list[int] = []
-            for _attempt in range(10):
-                candidates = uow.documents.next_claim_candidates(
-                    now, self.claim_ttl, flt, skip_locked=self.database.is_postgres,
-                    limit=1 if self.database.is_postgres else 5, exclude_ids=tried,
-                )
-                if not candidates:
-                    return None
-                for document_id in candidates:
-                    tried.append(document_id)
-                    if uow.documents.try_claim(document_id, user.id, now, self.claim_ttl):
-                        uow.audit.record(actor=user.username, user_id=user.id, action="claimed",
-                                         document_id=document_id)
-                        uow.commit()
-                        return document_id
+            # What this reviewer skipped comes back to them only once nothing else waits, the
+            # longest skipped first.
+            skipped = uow.documents.skipped_by(user.id)
+            for passed_over in (skipped, []):
+                tried: list[int] = []
+                for _attempt in range(10):
+                    candidates = uow.documents.next_claim_candidates(
+                        now, self.claim_ttl, flt, skip_locked=self.database.is_postgres,
+                        limit=1 if self.database.is_postgres else 5, exclude_ids=tried + passed_over,
+                    )
+                    if not candidates:
+                        break
+                    if not passed_over and skipped:
+                        candidates.sort(key=lambda d: skipped.index(d) if d in skipped else -1)
+                    for document_id in candidates:
+                        tried.append(document_id)
+                        if uow.documents.try_claim(document_id, user.id, now, self.claim_ttl):
+                            uow.audit.record(actor=user.username, user_id=user.id, action="claimed",
+                                             document_id=document_id)
+                            uow.commit()
+                            return document_id
             return None
+
+    def remaining(self, flt: DocumentFilter = DocumentFilter(), *, now: Optional[datetime] = None) -> int:
+        """Documents waiting for a reviewer (not counting those being reviewed now)."""
+        now = now or datetime.now(timezone.utc)
+        with UnitOfWork(self.database, write=False) as uow:
+            return uow.documents.count_claimable(now, self.claim_ttl, flt)
 
     def claim(self, user: Principal, document_id: int, *, now: Optional[datetime] = None) -> bool:
         """Claim a chosen document (from the queue list); False if someone else holds it."""
@@ -279,9 +307,27 @@ class ReviewService:
                 claimed_by=None, claimed_at=None,
             )
             if moved:
+                if action == "skipped":
+                    uow.documents.record_skip(document_id, user.id, datetime.now(timezone.utc))
                 uow.audit.record(actor=user.username, user_id=user.id, action=action, document_id=document_id)
                 uow.commit()
             return moved
+
+    def set_kind(self, user: Principal, document_id: int, expected_version: int, kind: str) -> int:
+        """The reviewer says what the certificate registers (a car is a truck, a "car" a
+        motorbike); the fields are checked again for that kind."""
+        if kind not in {k.value for k in REVIEW_KINDS}:
+            raise ReviewError(f"unknown kind {kind!r}")
+        with UnitOfWork(self.database) as uow:
+            document = self._writable(uow, user, document_id)
+            self._lock_version(uow, document, expected_version)
+            if document.kind != kind:
+                uow.audit.record(actor=user.username, user_id=user.id, action="kind", document_id=document_id,
+                                 old_value=document.kind, new_value=kind)
+                document.kind = kind
+                self._recheck(uow, document, list(uow.documents.fields(document.id)))
+            uow.commit()
+            return expected_version + 1
 
     # --- writing ------------------------------------------------------------------------------
     def save(self, user: Principal, document_id: int, expected_version: int,
@@ -306,7 +352,7 @@ class ReviewService:
             failing = [f for f in fields if not f.check_ok]
             if failing and not override_reason:
                 thresholds = uow.settings.thresholds()
-                raise ChecksFailing([self._field_view(f, thresholds) for f in failing])
+                raise ChecksFailing([self._field_view(f, thresholds, document.kind) for f in failing])
             now = datetime.now(timezone.utc)
             for f in fields:
                 if not f.check_ok:
@@ -419,22 +465,28 @@ class ReviewService:
         return fields
 
     def _recheck(self, uow: UnitOfWork, document: Document, fields: list[FieldValue]) -> None:
+        """The record checks on the current values. The engine's own doubt about a value it read
+        (a label it could not find) stands until that value is corrected; nothing counts on a
+        field the document's kind does not carry."""
         values: dict[str, dict[str, str]] = {}
         for f in fields:
             values.setdefault(f.side, {})[f.name] = f.current_value
         failures = self.checker(values, document.kind)
         for f in fields:
             reason = failures.get((f.side, f.name), "")
+            if not reason and f.corrected_value is None and applies(f.name, document.kind):
+                reason = f.engine_reason or ""
             f.check_ok, f.check_reason = not reason, reason
         thresholds = uow.settings.thresholds()
         # Corrected fields no longer need a look for their confidence.
         pending = [f for f in fields if f.status == FieldStatus.EXTRACTED.value or not f.check_ok]
-        _min, reasons = review_summary(pending, thresholds, self.default_threshold)
-        document.review_reasons = reasons
+        summary = review_summary(pending, thresholds, self.default_threshold, document.kind)
+        document.review_reasons = summary.reasons
+        document.look_count = summary.look_count
         for key, value in record_keys(fields).items():
             setattr(document, key, value)
 
-    def _field_view(self, f: FieldValue, thresholds: Mapping[str, float]) -> FieldView:
+    def _field_view(self, f: FieldValue, thresholds: Mapping[str, float], kind: str = "unknown") -> FieldView:
         spec = SPECS_BY_NAME.get(f.name)
         return FieldView(
             id=f.id, side=f.side, name=f.name, value=f.value, corrected_value=f.corrected_value,
@@ -442,6 +494,7 @@ class ReviewService:
             check_reason=f.check_reason, note=f.note, status=f.status,
             threshold=thresholds.get(f.name, self.default_threshold),
             derived=bool(spec and spec.derived),
+            applies=applies(f.name, kind),
         )
 
     def _view(self, uow: UnitOfWork, document_id: int) -> DocumentView:
@@ -458,13 +511,22 @@ class ReviewService:
             reviewed_by=names.get(document.reviewed_by) if document.reviewed_by else None,
             reviewed_at=document.reviewed_at, review_reasons=list(document.review_reasons or []),
             decision_note=document.decision_note, error=document.error,
-            fields=[self._field_view(f, thresholds) for f in document.fields],
+            fields=[self._field_view(f, thresholds, document.kind) for f in document.fields],
             images=[
                 ImageView(i.id, i.side, i.detected_side, i.filename, i.content_type, i.size, i.aligned is not None)
                 for i in document.images
             ],
-            duplicates=uow.documents.duplicates_of(document),
+            duplicates=_grouped(uow.documents.duplicates_of(document)),
         )
+
+
+def _grouped(matches: Sequence[tuple[int, str]]) -> list[tuple[int, tuple[str, ...]]]:
+    """One entry per other document, with everything that matched it (one warning per cause)."""
+    found: dict[int, list[str]] = {}
+    for document_id, what in matches:
+        if what not in found.setdefault(document_id, []):
+            found[document_id].append(what)
+    return [(document_id, tuple(whats)) for document_id, whats in found.items()]
 
 
 class ThresholdService:

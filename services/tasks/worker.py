@@ -35,6 +35,13 @@ def main(argv: Optional[list[str]] = None, *, services_factory: Optional[Callabl
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    if services_factory is None:
+        from services.backends import preflight
+
+        problem = preflight("local", settings)
+        if problem:
+            print(f"cannot start the workers: {problem}", file=sys.stderr)
+            return 1
     consumer = huey.create_consumer(
         workers=max(1, args.workers),
         worker_type="thread" if args.threads else "process",

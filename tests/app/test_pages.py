@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
-from pages._i18n import LABELS
+from pages._i18n import FIELD_LABELS, LABELS
 from services.bootstrap import Services
 from services.core.config import REPO_ROOT
 from services.domain.people import Role
@@ -168,7 +168,7 @@ def test_a_bad_file_is_refused_with_its_reason_and_nothing_is_stored(svc: Servic
     assert "evil" not in all_markdown(at)
 
 
-def test_a_batch_zip_of_pairs_makes_one_document_per_pair_with_a_progress_bar(svc: Services) -> None:
+def test_a_batch_zip_of_pairs_makes_one_document_per_pair_and_folds_the_finished_batch(svc: Services) -> None:
     import zipfile
 
     buffer = io.BytesIO()
@@ -185,18 +185,65 @@ def test_a_batch_zip_of_pairs_makes_one_document_per_pair_with_a_progress_bar(sv
     at.run()
     assert document_count(svc) == 2
     assert all(len(svc.review.view(i).images) == 2 for i in (1, 2))
-    assert at.get("progress")[0].value == 100
+    # Extraction ran at once (the test's queue): the batch is done, folded under its title, and
+    # each document is listed with its file names.
+    batches = [e for e in at.expander if e.label == vi("upload.batch_done", batch=1, total=2)]
+    assert batches and not at.get("progress")
+    labels = [e.label for e in at.expander]
+    assert any("a_front.png + a_back.png" in label.replace("\\", "") for label in labels)
     assert any("nested.zip" in t.value for t in at.text)
+
+
+def test_an_image_uploaded_again_is_not_extracted_again_and_points_to_its_document(svc: Services) -> None:
+    image = png_bytes("the same card")
+    at = app(user(svc, Role.REVIEWER), "upload")
+    at.get("file_uploader")[0].upload("card.png", image, "image/png")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert document_count(svc) == 1
+    at.get("file_uploader")[0].upload("card-again.png", image, "image/png")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert document_count(svc) == 1
+    assert any(i.value == vi("upload.duplicate", name="card-again.png", id=1) for i in at.info)
+    [anyway] = [b for b in at.button if b.label == vi("upload.anyway", n=1)]
+    anyway.click()
+    at.run()
+    assert document_count(svc) == 2
+
+
+def test_a_refused_file_makes_no_batch(svc: Services) -> None:
+    at = app(user(svc, Role.REVIEWER), "upload")
+    at.get("file_uploader")[0].upload("broken.png", b"not an image", "image/png")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.get("progress") and not at.expander
+    assert [e.value for e in at.error] == [vi("upload.refused")]
 
 
 # --- the queue and the review screen --------------------------------------------------------------
 
-def test_the_queue_lists_documents_lowest_confidence_first(svc: Services) -> None:
+def test_the_queue_lists_the_documents_with_most_fields_to_look_at_first_with_reasons_in_words(
+        svc: Services) -> None:
     sure = extracted_document(svc.database, confidences={"plate": 0.95}, source_detail="sure.png")
-    unsure = extracted_document(svc.database, confidences={"plate": 0.31}, source_detail="unsure.png")
+    unsure = extracted_document(svc.database, confidences={"plate": 0.31, "name": 0.2}, source_detail="unsure.png")
     at = app(user(svc, Role.REVIEWER), "queue")
     frame = at.dataframe[0].value
     assert list(frame["#"]) == [unsure, sure]
+    reasons = frame[vi("col.reasons")][0]
+    assert f"{vi('reason.low_confidence')}: {FIELD_LABELS['plate'][0]}" in reasons
+    assert list(frame[vi("col.files")]) == ["unsure.png", "sure.png"]
+    assert frame[vi("col.look")][0] == 2
+
+
+def test_the_queue_filters_by_field(svc: Services) -> None:
+    extracted_document(svc.database, confidences={"plate": 0.95}, source_detail="sure.png")
+    unsure = extracted_document(svc.database, confidences={"name": 0.2}, source_detail="unsure.png")
+    at = app(user(svc, Role.REVIEWER), "queue")
+    [fields] = [m for m in at.multiselect if m.label == vi("filter.field")]
+    fields.set_value(["name"])
+    at.run()
+    assert list(at.dataframe[0].value["#"]) == [unsure]
 
 
 def test_next_opens_the_lowest_confidence_document_with_its_low_field_highlighted(svc: Services) -> None:
@@ -230,7 +277,9 @@ def test_approval_is_blocked_while_a_check_fails_unless_the_reviewer_gives_a_rea
     button(at, "review.approve").click()
     at.run()
     assert svc.review.view(document_id).status == DocumentStatus.IN_REVIEW.value
-    assert vi("review.checks_fail") in [e.value for e in at.error]
+    # The refusal says which fields stop it, by their label, in words, next to the buttons.
+    assert vi("review.fix_these") in [e.value for e in at.error]
+    assert any(t.value.startswith(f"{vi('side.back')} · {FIELD_LABELS['plate'][0]}:") for t in at.text)
     override = [t for t in at.text_input if t.label == vi("review.override")][0]
     override.input("plate of a foreign vehicle, checked by phone")
     button(at, "review.approve").click()
@@ -292,12 +341,43 @@ def test_field_values_are_shown_as_text_never_as_markdown_or_html(svc: Services)
     assert "onerror" not in "".join(str(h.value) for h in at.get("html"))
 
 
-def test_skip_gives_the_document_back_to_the_queue(svc: Services) -> None:
-    document_id = extracted_document(svc.database)
+def test_skip_gives_the_document_back_to_the_queue_and_opens_the_next(svc: Services) -> None:
+    first = extracted_document(svc.database, confidences={"plate": 0.2, "name": 0.2})
+    second = extracted_document(svc.database)
     at = open_next(app(user(svc, Role.REVIEWER), "queue"))
+    assert at.session_state["review_doc"] == first
     button(at, "review.skip").click()
     at.run()
-    assert svc.review.view(document_id).status == DocumentStatus.NEEDS_REVIEW.value
+    assert svc.review.view(first).status == DocumentStatus.NEEDS_REVIEW.value
+    assert at.session_state["review_doc"] == second
+
+
+def test_approving_opens_the_next_document_and_says_how_many_are_left(svc: Services) -> None:
+    first = extracted_document(svc.database, confidences={"plate": 0.2, "name": 0.2})
+    second = extracted_document(svc.database)
+    at = open_next(app(user(svc, Role.REVIEWER), "queue"))
+    assert vi("review.left", n=1) in all_markdown(at)  # the other one waits
+    override = [t for t in at.text_input if t.label == vi("review.override")][0]
+    override.input("checked")
+    button(at, "review.approve").click()
+    at.run()
+    assert svc.review.view(first).status == DocumentStatus.APPROVED.value
+    assert at.session_state["review_doc"] == second
+
+
+def test_a_motorbike_folds_its_car_rows_away_and_a_kind_change_brings_them_back(svc: Services) -> None:
+    document_id = extracted_document(svc.database)  # the factories' motorbike
+    at = open_next(app(user(svc, Role.REVIEWER), "queue"))
+    labels = [e.label for e in at.expander]
+    assert vi("review.not_applicable", kind=vi("kind.motorbike"), n=5) in labels
+    kind = [s for s in at.selectbox if s.label == vi("review.kind")][0]
+    kind.set_value("truck")
+    at.run()
+    assert svc.review.view(document_id).kind == "truck"
+    # A truck carries seats, a year and a pay load; only standing places and berths fold away.
+    labels = [e.label for e in at.expander]
+    assert vi("review.not_applicable", kind=vi("kind.truck"), n=2) in labels
+    assert vi("review.not_applicable", kind=vi("kind.motorbike"), n=5) not in labels
 
 
 def test_reject_needs_a_reason_and_records_it(svc: Services) -> None:

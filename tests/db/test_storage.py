@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import current_revision, downgrade, pending_changes, upgrade
-from db.models import ApiKey, AuditEntry, Base, Document, User
+from db.models import ApiKey, AuditEntry, Base, User
 from db.session import Database, UnitOfWork
 from services.accounts.api_keys import ApiKeyService
 from services.accounts.users import AuthError, UserService
@@ -144,24 +144,44 @@ class TestClaims:
         later = datetime.now(timezone.utc) + timedelta(minutes=31)
         assert review.claim_next(bob, now=later) == document_id
 
-    def test_the_lowest_confidence_document_comes_first(self, database: Database) -> None:
+    def test_the_document_with_the_most_fields_needing_a_look_comes_first(self, database: Database) -> None:
         alice = make_user(database, "alice")
         review = review_service(database)
         extracted_document(database, source_detail="sure.png")
-        doubtful = extracted_document(database, confidences={"plate": 0.2}, source_detail="doubt.png")
-        assert review.claim_next(alice) == doubtful
+        extracted_document(database, confidences={"plate": 0.2}, source_detail="one.png")
+        worst = extracted_document(database, confidences={"plate": 0.2, "name": 0.3}, source_detail="two.png")
+        assert review.claim_next(alice) == worst
 
-    def test_a_document_without_any_confidence_comes_before_a_doubtful_one(self, database: Database) -> None:
-        alice = make_user(database, "alice")
-        bob = make_user(database, "bob")
+    def test_among_documents_needing_as_many_looks_the_oldest_comes_first(self, database: Database) -> None:
+        alice, bob = make_user(database, "alice"), make_user(database, "bob")
         review = review_service(database)
-        doubtful = extracted_document(database, confidences={"plate": 0.2}, source_detail="doubt.png")
-        unread = extracted_document(database, source_detail="unread.png")
-        with UnitOfWork(database) as uow:  # e.g. a backend that reports no confidences
-            uow.session.execute(update(Document).where(Document.id == unread).values(min_confidence=None))
-            uow.commit()
-        assert review.claim_next(alice) == unread
-        assert review.claim_next(bob) == doubtful
+        older = extracted_document(database, confidences={"plate": 0.7}, source_detail="older.png")
+        newer = extracted_document(database, confidences={"plate": 0.1}, source_detail="newer.png")
+        assert review.claim_next(alice) == older
+        assert review.claim_next(bob) == newer
+
+    def test_a_skipped_document_comes_back_to_its_reviewer_only_after_the_others(self, database: Database) -> None:
+        alice, bob = make_user(database, "alice"), make_user(database, "bob")
+        review = review_service(database)
+        first = extracted_document(database, confidences={"plate": 0.2, "name": 0.3}, source_detail="a.png")
+        second = extracted_document(database, source_detail="b.png")
+        assert review.claim_next(alice) == first
+        assert review.release(alice, first, action="skipped")
+        assert review.claim_next(alice) == second  # not the one just skipped
+        assert review.claim_next(bob) == first  # which waits for everyone else as before
+        assert review.release(bob, first)
+        assert review.release(alice, second, action="skipped")
+        # Nothing else waits: what alice skipped comes back to her, the longest skipped first.
+        assert review.claim_next(alice) == first
+
+    def test_the_queue_says_how_many_documents_wait(self, database: Database) -> None:
+        alice = make_user(database, "alice")
+        review = review_service(database)
+        for i in range(3):
+            extracted_document(database, source_detail=f"{i}.png")
+        assert review.remaining() == 3
+        review.claim_next(alice)
+        assert review.remaining() == 2
 
     def test_an_expired_claim_takes_its_place_in_queue_order_among_waiting_documents(
             self, database: Database) -> None:

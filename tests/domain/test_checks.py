@@ -70,6 +70,18 @@ def test_front_and_back_that_differ_only_in_writing_agree() -> None:
     assert check_record({"front": front, "back": BACK}, "car") == {}
 
 
+def test_plates_with_the_same_characters_but_another_series_disagree() -> None:
+    # 30Z7-1424 (a motorbike's series Z7) is not 30Z-714.24 (a car's Z): both sides are flagged.
+    failures = check_record({"front": {**FRONT, "plate": "30Z7-1424"}, "back": {**BACK, "plate": "30Z-714.24"}},
+                            "motorbike")
+    assert failures.get(("front", "plate")) == failures.get(("back", "plate")) == "front and back disagree"
+
+
+def test_fields_a_motorbike_does_not_carry_never_fail() -> None:
+    failures = check_record(back(sit="abc", pay_load="x", year_of_manufacture="20x9"), "motorbike")
+    assert not any(name in ("sit", "pay_load", "year_of_manufacture") for _side, name in failures)
+
+
 def test_missing_required_fields_fail_and_optional_ones_do_not() -> None:
     failures = check_record(back(engine="", chassis="", capacity="", pay_load=""), "car")
     assert failures == {("back", "engine"): "missing", ("back", "chassis"): "missing"}

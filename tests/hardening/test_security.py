@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Iterator, Optional
@@ -275,11 +274,12 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from db.migrate import upgrade
 
     upgrade(env["DATABASE_URL"])
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"), "--server.address", LOOPBACK,
-         "--server.port", str(port), "--server.headless", "true"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "streamlit.log", "ab"),
-        start_new_session=True)
+    from services.launcher import commands
+
+    # The app as `make run` serves it.
+    command = commands(Settings(data_dir=tmp, app_address=LOOPBACK, app_port=port))["app"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=open(tmp / "streamlit.log", "ab"), start_new_session=True)
     url = f"http://{LOOPBACK}:{port}"
     try:
         wait_healthy(f"{url}/_stcore/health", process, 90, output=lambda: (tmp / "streamlit.log").read_text()[-2000:],

@@ -204,3 +204,33 @@ def test_the_back_side_sorts_first() -> None:
     """The export reads a document's fields ordered by side and keeps the first of each name: the
     back must sort before every other side for its values to win."""
     assert min(side.value for side in Side) == Side.BACK.value
+
+
+def test_times_are_written_in_the_configured_zone_with_their_offset(cases: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    out = io.BytesIO()
+    ExportService(cases, ZoneInfo("Asia/Ho_Chi_Minh")).write(DocumentFilter(), "csv", out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
+    first = rows[0]
+    assert first["created_at"] == "2026-03-02T15:30:15+07:00"
+    assert first["reviewed_at"] == "2026-03-03T18:30:15+07:00"
+    # Per field: the original, the correction, who made it and when.
+    assert (first["name_original"], first["name_corrected"], first["name_corrected_by"], first["name_corrected_at"]) \
+        == ("NGUYỄN VĂN AN", "NGUYỄN VĂN BÌNH", "lan", "2026-03-01T15:30:15+07:00")
+    assert first["id_corrected_at"] == ""
+
+
+def test_the_spreadsheet_has_a_frozen_header_a_filter_real_dates_and_sized_columns(cases: Database) -> None:
+    import openpyxl
+    from zoneinfo import ZoneInfo
+
+    out = io.BytesIO()
+    ExportService(cases, ZoneInfo("Asia/Ho_Chi_Minh")).write(DocumentFilter(), "xlsx", out)
+    sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+    header = [cell.value for cell in sheet[1]]
+    created = sheet.cell(row=2, column=header.index("created_at") + 1).value
+    assert created == datetime(2026, 3, 2, 15, 30, 15)  # a date cell, local time of the zone
+    assert sheet.column_dimensions["E"].width >= 30  # source_detail: file names and URLs

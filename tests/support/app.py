@@ -84,7 +84,7 @@ def field_input(at: AppTest, label_key: str):
     from pages._i18n import FIELD_LABELS
 
     label = FIELD_LABELS[label_key][0]
-    inputs = [t for t in at.text_input if t.label == label and not t.disabled]
+    inputs = [t for t in list(at.text_input) + list(at.text_area) if t.label == label and not t.disabled]
     assert inputs, label
     return inputs[-1]  # the back side's, where a field is on both sides
 

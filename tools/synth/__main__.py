@@ -7,8 +7,8 @@ import sys
 import time
 
 from tools.synth.capture import CONDITIONS, DEFAULT_MIX
-from tools.synth.fonts import label_families, skipped_families, value_families
-from tools.synth.layout import LAYOUTS
+from tools.synth.fonts import POOLS, pool_families, skipped_families
+from tools.synth.layout import FAMILIES, LAYOUTS
 
 
 def _mix(text: str) -> dict[str, float]:
@@ -32,15 +32,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", type=_mix, help=f"condition weights, default {DEFAULT_MIX}")
     parser.add_argument("--kind", choices=("car", "motorbike"))
     parser.add_argument("--layout", choices=LAYOUTS)
+    parser.add_argument("--family", choices=FAMILIES, default="standard",
+                        help="layout family: standard (default) or alt (kept out of development: other "
+                             "wordings, positions and orders, values below labels, other card sizes)")
+    parser.add_argument("--fonts", choices=POOLS, default="curated",
+                        help="font pool: curated (default), training (every installed family covering "
+                             "Vietnamese but the held-out ones) or heldout (the held-out families only)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
     from tools.synth.dataset import write_set
 
     if not args.quiet:
-        print(f"fonts: labels {', '.join(label_families())}; values {', '.join(value_families())}", file=sys.stderr)
-        for family, reason in skipped_families().items():
-            print(f"skipped font {family}: {reason}", file=sys.stderr)
+        labels, values = pool_families(args.fonts)
+        print(f"fonts ({args.fonts}): labels {', '.join(labels)}; values {', '.join(values)}", file=sys.stderr)
+        if args.fonts == "curated":
+            for family, reason in skipped_families().items():
+                print(f"skipped font {family}: {reason}", file=sys.stderr)
 
     def progress(done: int, total: int, elapsed: float) -> None:
         if not args.quiet and (done % 10 == 0 or done == total):
@@ -48,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     path = write_set(args.out, seed=args.seed, count=args.n, start=args.start, progress=progress,
-                     condition=args.condition, kind=args.kind, layout=args.layout, mix=args.mix)
+                     condition=args.condition, kind=args.kind, layout=args.layout, mix=args.mix,
+                     fonts=args.fonts, family=args.family)
     print(f"wrote {args.n} cards to {path} in {time.monotonic() - started:.1f} s")
     return 0
 

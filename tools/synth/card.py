@@ -71,6 +71,8 @@ class Card:
             "index": self.index,
             "kind": self.kind.value,
             "layout": self.layout,
+            # Only the alt family says so: standard sets stay byte for byte what they were.
+            **({"family": self.style.family} if self.style.family != "standard" else {}),
             "fonts": {**self.fonts, "files": sorted({path for s in self.sides.values() for path in s.glyphs})},
             "condition": self.condition,
             "base_condition": self.base_condition,
@@ -108,11 +110,13 @@ def choose_condition(rng: random.Random, mix: Optional[dict[str, float]] = None)
 
 def generate_card(seed: int, index: int, *, condition: Optional[str] = None, kind: Optional[VehicleKind | str] = None,
                   layout: Optional[str] = None, sides: Sequence[Side] = SIDES, keep_flat: bool = False,
-                  mix: Optional[dict[str, float]] = None) -> Card:
+                  mix: Optional[dict[str, float]] = None, fonts: str = "curated", family: str = "standard") -> Card:
     """Invent, draw and capture card `index` of the set made with `seed`.
 
     `condition` ("scan", "photo", "hard", "rotated"), `kind` and `layout` ("two_column",
-    "one_column") override the random choice; `keep_flat` keeps the flat renders for tests.
+    "one_column") override the random choice; `fonts` is the font pool (`curated`, `training`,
+    `heldout`: see `tools.synth.fonts`); `family` the layout family (`standard`, or `alt`: kept
+    out of development, see `tools.synth.layout.FAMILIES`); `keep_flat` keeps the flat renders.
     """
     rng = card_rng(seed, index)
     # Every choice is drawn whether or not it is overridden, so an override changes nothing else.
@@ -131,7 +135,7 @@ def generate_card(seed: int, index: int, *, condition: Optional[str] = None, kin
         base_condition, rotation = drawn_base, drawn_rotation
     values = invent_values(card_rng(seed, index, "values"), chosen_kind)
     style_rng = card_rng(seed, index, "style")
-    style = choose_style(style_rng, choose_font_set(style_rng), chosen_kind, layout)
+    style = choose_style(style_rng, choose_font_set(style_rng, pool=fonts), chosen_kind, layout, family)
     card = Card(card_id=f"s{seed}-{index:04d}", seed=seed, index=index, kind=chosen_kind, layout=style.layout,
                 fonts=style.fonts.families, condition=chosen_condition, base_condition=base_condition,
                 rotation=rotation, values=values, style=style)

@@ -101,6 +101,12 @@ class SideLayout:
 # ---- per-card style -------------------------------------------------------------------------
 
 LAYOUTS = ("two_column", "one_column")
+# Layout families. `standard` is what every development and evaluation set so far was drawn
+# with; `alt` is kept out of development and used only to measure: other label wordings and
+# abbreviations, glosses mostly missing, every value on the line below its label, the plate and
+# first-registration rows at the top, the date line at the top right, the signature block and
+# seal on the left, narrower or wider cards.
+FAMILIES = ("standard", "alt")
 
 
 @dataclass(frozen=True)
@@ -131,9 +137,31 @@ class CardStyle:
     extra_id_row: bool  # the owner's ID number row (a distractor for the certificate number)
     origin_row: bool
     hoa_spelling: str  # "hoá" (old tone placement) or "hóa"
+    family: str = "standard"
+    all_below: bool = False  # every value on the line below its label
+    plate_first: bool = False  # plate and first registration at the top of the detail side
+    date_on_top: bool = False  # "<Place>, ngày .. tháng .. năm .." at the top right
+    band_mirror: bool = False  # signature block and seal on the left, the band's rows on the right
 
 
-def choose_style(rng: random.Random, fonts: FontSet, kind: VehicleKind, layout: Optional[str] = None) -> CardStyle:
+def choose_style(rng: random.Random, fonts: FontSet, kind: VehicleKind, layout: Optional[str] = None,
+                 family: str = "standard") -> CardStyle:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown layout family {family!r}; expected one of {FAMILIES}")
+    style = _standard_style(rng, fonts, kind, layout)
+    if family == "standard":
+        return style
+    # Drawn after the standard style's choices, so that a standard card never changes.
+    height = int(round(style.width / (rng.uniform(1.26, 1.34) if rng.random() < 0.5 else rng.uniform(1.56, 1.66))))
+    return replace(
+        style, family="alt", height=height, label_size=height * rng.uniform(0.024, 0.03),
+        english=rng.random() < 0.3, all_below=rng.random() < 0.6, plate_first=rng.random() < 0.6,
+        date_on_top=rng.random() < 0.5, band_mirror=rng.random() < 0.5, leaders=False, tab_align=False,
+        variant={key: rng.randrange(len(options)) for key, options in ALT_LABELS.items()},
+    )
+
+
+def _standard_style(rng: random.Random, fonts: FontSet, kind: VehicleKind, layout: Optional[str]) -> CardStyle:
     width = rng.randrange(1400, 1641, 2)
     height = int(round(width / rng.uniform(1.40, 1.44)))
     form = rng.random() < 0.55  # a pre-printed form filled by a printer
@@ -199,6 +227,29 @@ LABELS: dict[str, tuple[tuple[str, Optional[str]], ...]] = {
               ("Số định danh cá nhân", None)),
     "origin": (("Nguồn gốc", "Origin"), ("Nguồn gốc xe", None)),
     "number": (("Số", "N°"), ("Số", None)),
+}
+# The alt family's wordings and abbreviations (every key of LABELS).
+ALT_LABELS: dict[str, tuple[tuple[str, Optional[str]], ...]] = {
+    "name": (("Chủ phương tiện", None), ("Họ và tên chủ xe", "Owner"), ("Tên chủ sở hữu", None)),
+    "address": (("Nơi thường trú", None), ("Địa chỉ thường trú", "Permanent address"), ("Đ/c", None)),
+    "brand": (("Hiệu xe", None), ("Nhãn hiệu (hãng)", None)),
+    "model": (("Kiểu loại", None), ("Số loại (kiểu)", None)),
+    "type": (("Loại phương tiện", None),),
+    "color": (("Màu", None), ("Màu xe", "Colour")),
+    "year": (("Năm SX", None), ("Sản xuất năm", None)),
+    "engine": (("SM", None), ("Số động cơ", None)),
+    "chassis": (("SK", None), ("Số khung (VIN)", None)),
+    "engine_name": (("Hiệu động cơ", None),),
+    "capacity": (("Dung tích xi-lanh", None), ("DT xi lanh", None)),
+    "power": (("Công suất tối đa", None),),
+    "weight": (("Khối lượng bản thân", None),),
+    "plate": (("BKS", None), ("Biển số xe", None), ("Biển số", "Plate")),
+    "first": (("Ngày ĐK lần đầu", None), ("Ngày đăng ký lần đầu", None)),
+    "valid": (("Hạn đăng ký", None), ("Có giá trị đến", None)),
+    "issued_by": (("Đơn vị đăng ký", None), ("Nơi cấp", None)),
+    "id_no": (("CCCD/CMND", None),),
+    "origin": (("Xuất xứ", None),),
+    "number": (("Số", None), ("Số giấy", None)),
 }
 
 
@@ -423,7 +474,7 @@ class Labeller:
 
     def label(self, key: str, field_name: Optional[str] = None, *, colon: Optional[bool] = None,
               leader: bool = False) -> list[Seg]:
-        options = LABELS[key]
+        options = (ALT_LABELS if self.style.family == "alt" else LABELS)[key]
         vi, en = options[self.style.variant[key] % len(options)]
         colon = self.style.colon if colon is None else colon
         segs: list[Seg] = []
@@ -437,6 +488,7 @@ class Labeller:
 
     def row(self, key: str, value: str, field_name: Optional[str], *, wrap: str = "", below: bool = False,
             role: Role = Role.VALUE, scale: float = 1.0) -> tuple[Seg, ...]:
+        below = below or (self.style.all_below and bool(value))
         segs = self.label(key, field_name, leader=self.style.leaders and not below)
         if value:
             segs.append(Seg(value, role, field=field_name, wrap=wrap, newline=below, scale=scale, gap=0.5))
@@ -547,6 +599,12 @@ def back_rows(values: CardValues, style: CardStyle, rng: random.Random) -> list[
     plate = lab.row("plate", values.plate, "plate", role=Role.VALUE_BOLD, scale=style.plate_scale)
     first = lab.row("first", _first_date_text(rng, values), "first_issue_date")
     band_left: list[tuple[Seg, ...]] = [plate, first] if rng.random() < 0.7 else [first, plate]
+    if style.plate_first:
+        rows[:0] = [Full(cell) for cell in band_left]
+        band_left = []
+    if style.date_on_top:
+        rows.insert(0, Full(date_line, align="right"))
+        date_line = ()
     rows.append(Band(left=tuple(band_left), date_line=date_line,
                      unit_caps=values.issuer.upper() if style.issuer_caps else "",
                      title=values.signer_title, signer=f"{values.signer_rank} {values.signer_name}",
@@ -585,6 +643,9 @@ def front_rows(values: CardValues, style: CardStyle, rng: random.Random) -> list
     d = values.last_issue
     date_line = _date_words(style, values.place, d.day, d.month, d.year, None, style.english)
     plate = lab.row("plate", values.plate, "plate", role=Role.VALUE_BOLD, scale=style.plate_scale)
+    if style.date_on_top:
+        rows.insert(2, Full(date_line, align="right"))  # under the header and the title
+        date_line = ()
     rows.append(Band(left=(plate,), date_line=date_line,
                      unit_caps=values.issuer.upper() if style.issuer_caps and not header_unit else "",
                      title=values.signer_title, signer=f"{values.signer_rank} {values.signer_name}",
@@ -721,13 +782,19 @@ def _set_band(ts: Typesetter, row: Band, style: CardStyle, x0: float, x1: float,
     block_x0 = W * rng.uniform(0.50, 0.58)
     block_c = (block_x0 + x1) / 2
     block_w = x1 - block_x0
+    rows_x0, rows_x1 = x0, block_x0 - 0.01 * W
+    if style.band_mirror:  # the signature block on the left, the band's rows on the right
+        block_w = block_x0 - 0.01 * W - x0
+        block_c = x0 + block_w / 2
+        rows_x0, rows_x1 = block_x0, x1
     lh = ts.line_height()
-    # Right block, top to bottom.
+    # The signature block, top to bottom.
     yr = y
-    date_width = sum(ts.width(s.text, s.role, s.scale) + s.gap * ts.em for s in row.date_line) + 2
-    date_x = max(x0, min(block_c - date_width / 2, x1 - date_width))
-    ts.set_cell(row.date_line, date_x, max(x1, date_x + date_width), yr + 0.78 * lh)
-    yr += lh
+    if row.date_line:
+        date_width = sum(ts.width(s.text, s.role, s.scale) + s.gap * ts.em for s in row.date_line) + 2
+        date_x = max(x0, min(block_c - date_width / 2, x1 - date_width))
+        ts.set_cell(row.date_line, date_x, max(x1, date_x + date_width), yr + 0.78 * lh)
+        yr += lh
     if row.unit_caps:
         for line in _wrap_caps(ts, (row.unit_caps,), block_w * 1.6):
             ts.centered(line, Role.HEADING, block_c, yr + 0.78 * lh, block_w, 0.9, field_name="issued_at")
@@ -742,12 +809,12 @@ def _set_band(ts: Typesetter, row: Band, style: CardStyle, x0: float, x1: float,
     yr += sig_h
     ts.centered(row.signer, Role.STAMP, block_c, yr + 0.78 * lh, block_w, 0.95)
     yr += lh
-    # Left rows, in the same band.
-    yl = y + lh  # below the date line, which may start left of the block
+    # The band's rows, beside the block.
+    yl = y + (lh if row.date_line else 0.0)  # below the date line, which may start left of the block
     for cell in row.left:
         scale = max(s.scale for s in cell)
         lh_cell = ts.line_height(scale)
-        n = ts.set_cell(cell, x0, block_x0 - 0.01 * W, yl + 0.78 * lh_cell)
+        n = ts.set_cell(cell, rows_x0, rows_x1, yl + 0.78 * lh_cell)
         yl += lh_cell * n
     radius = H * rng.uniform(0.085, 0.115)
     cx = block_c + rng.uniform(-0.55, 0.0) * block_w * 0.5

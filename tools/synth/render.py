@@ -68,7 +68,12 @@ def _union_boxes(items, key, size) -> dict[str, Box]:
 def render_side(values: CardValues, style: CardStyle, side: Side, rng: random.Random,
                 nprng: np.random.Generator) -> FlatSide:
     """Lay out and draw one side of the card."""
-    layout = layout_side(side, values, style, rng)
+    return draw_layout(layout_side(side, values, style, rng), style, rng, nprng)
+
+
+def draw_layout(layout: SideLayout, style: CardStyle, rng: random.Random, nprng: np.random.Generator) -> FlatSide:
+    """Draw a laid-out side: paper, emblem, frame, leaders and rules, texts, seal and signature."""
+    side = layout.side
     W, H = layout.width, layout.height
     paper = textures.card_background(nprng, W, H)
     emblem = textures.emblem_mask(nprng, W, H)
