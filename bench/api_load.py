@@ -18,7 +18,6 @@ import argparse
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import requests  # noqa: E402
+
+from tools.local_processes import free_port  # noqa: E402
 
 ONE_SIDE = "/api/v2/ocr/vehicle_registration"
 TWO_SIDES = "/api/v2/ocr/vehicle_registrations"
@@ -87,12 +88,6 @@ def generate_cards(count: int, seed: int) -> list[CardUpload]:
         cards.append(CardUpload((card.file_name(Side.FRONT), card.sides[Side.FRONT].image),
                                 (card.file_name(Side.BACK), card.sides[Side.BACK].image)))
     return cards
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StartedServer:

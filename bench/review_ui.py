@@ -11,8 +11,8 @@ lands in the first field that needs a look, types the true value of each flagged
 (the next field, then Approve), saves once, and Ctrl+Enter (approve and open the next).
 
 Measured in the browser's time as Playwright sees it: Enter to the next field focused (`move`),
-Save to "Saved." (`save`), Ctrl+Enter to the next document's title (`approve_next`); seconds per
-document; keystrokes per corrected field. Prints medians and p95 and a `SUMMARY ` line.
+Save to "Saved." with the page redrawn (`save`), Ctrl+Enter to the next document's title with
+its page drawn (`approve_next`); seconds per document; keystrokes per corrected field. Prints medians and p95 and a `SUMMARY ` line.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from services.domain.people import Role  # noqa: E402
 from services.domain.results import ExtractionOutcome, FieldReading, SideReading  # noqa: E402
 from services.domain.schema import SIDE_FIELDS, Side  # noqa: E402
 from services.review.intake import ImageInput, IntakeService, Submission  # noqa: E402
-from tests.support.processes import free_port, stop_group, wait_healthy  # noqa: E402
+from tools.local_processes import free_port, stop_group, wait_healthy  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 FAILURE_SHOT = Path(tempfile.gettempdir()) / "review_ui-failure.png"
@@ -164,6 +164,7 @@ def _review_all(page, expect, documents: int, truths: dict, times: dict[str, lis
         heading = page.get_by_role("heading", name="Document #", exact=False).first
         expect(heading).to_be_visible()
         document_id = int(heading.inner_text().split("#")[1])
+        print(f"document {number + 1} of {documents}: #{document_id}", file=sys.stderr, flush=True)
         page.wait_for_function(f"() => ({FOCUSED_ROW})() !== null", timeout=30_000)
         truth = truths[document_id]
         while True:
@@ -184,9 +185,8 @@ def _review_all(page, expect, documents: int, truths: dict, times: dict[str, lis
         started = time.perf_counter()
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text("Saved.").first).to_be_visible()
+        page.wait_for_function(IDLE)  # the whole page redrawn, not only the toast shown
         times["save"].append(time.perf_counter() - started)
-        page.wait_for_function(IDLE)  # a shortcut pressed during a rerun is lost
-        page.wait_for_timeout(1500)
         started = time.perf_counter()
         page.keyboard.press("Control+Enter")
         if number < documents - 1:
@@ -194,6 +194,7 @@ def _review_all(page, expect, documents: int, truths: dict, times: dict[str, lis
             expect(page.get_by_role("heading", name=f"Document #{document_id}", exact=True)).to_have_count(0)
         else:
             expect(page.get_by_text(f"Document #{document_id} approved.")).to_be_visible()
+        page.wait_for_function(IDLE)
         times["approve_next"].append(time.perf_counter() - started)
         times["document"].append(time.perf_counter() - opened)
     return keys, corrected

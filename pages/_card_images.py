@@ -59,7 +59,16 @@ def annotated(card: bytes, fields: Sequence[FieldView], *, focus: Optional[str] 
 
 def crop(card: bytes, box: Sequence[int], *, pad: int = 6) -> Optional[bytes]:
     """The field's region with a little margin, scaled down if wide; None for an empty box."""
+    return crops(card, [box], pad=pad)[0]
+
+
+def crops(card: bytes, boxes: Sequence[Sequence[int]], *, pad: int = 6) -> list[Optional[bytes]]:
+    """`crop` for many boxes of one card: the card is decoded once (a page shows every field's)."""
     image = _open(card)
+    return [_crop(image, box, pad) for box in boxes]
+
+
+def _crop(image: Image.Image, box: Sequence[int], pad: int) -> Optional[bytes]:
     x, y, w, h = (int(v) for v in box)
     left, top = max(0, x - pad), max(0, y - pad)
     right, bottom = min(image.width, x + w + pad), min(image.height, y + h + pad)
@@ -68,18 +77,23 @@ def crop(card: bytes, box: Sequence[int], *, pad: int = 6) -> Optional[bytes]:
     region = image.crop((left, top, right, bottom))
     if region.width > MAX_CROP_WIDTH:
         region = region.resize((MAX_CROP_WIDTH, max(1, region.height * MAX_CROP_WIDTH // region.width)))
-    return _png(region)
+    return _png(region)  # lossless: a crop is where a reviewer reads a doubtful letter
 
 
 def overlay_html(card: bytes, fields: Sequence[FieldView], *, zoom: float = 1.0) -> str:
     """The card as an <img>, each field's box a positioned <div> over it (in shares of the
     picture, so they follow its zoom). Only our own field names and numbers go into the markup,
     never a value."""
-    image = _open(card)
-    width, height = image.size
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=85)
-    source = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    with Image.open(io.BytesIO(card)) as probe:  # the header only: size and format
+        width, height = probe.size
+        kind = (probe.format or "").lower()
+    if kind in ("jpeg", "png", "webp"):
+        payload, mime = card, f"image/{kind}"  # shown as stored: no decoding, no second JPEG pass
+    else:
+        buffer = io.BytesIO()
+        _open(card).save(buffer, format="JPEG", quality=90)
+        payload, mime = buffer.getvalue(), "image/jpeg"
+    source = f"data:{mime};base64," + base64.b64encode(payload).decode("ascii")
     boxes = []
     for f in fields:
         if not f.box:

@@ -10,6 +10,7 @@ the next action.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Optional
 
 import pandas as pd
@@ -21,7 +22,7 @@ from services.domain.kinds import REVIEW_KINDS
 from services.domain.people import Role
 from services.domain.records import DocumentStatus
 from services.domain.schema import Side
-from services.review.desk import DATABASE_DOWN, Draft, Outcome, edits_against, other_changes
+from services.review.desk import DATABASE_DOWN, Draft, edits_against, other_changes
 from services.review.workflow import FLAG_FAILED, FLAG_LOW, DocumentView, FieldView, StaleDocument
 
 user = ui.require(Role.REVIEWER)
@@ -29,6 +30,7 @@ svc = ui.services()
 desk = svc.desk
 DRAFTS, BASES, STALE, REFUSED, OPENED = "review_drafts", "review_bases", "review_stale", "review_refused", \
     "review_opened"
+NOTICE = "review_notice"  # what the last Save or Approve said, shown beside the buttons
 OPEN_STATUSES = (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value)
 
 # Rows are marked by their container's key (Streamlit turns it into a class `st-key-<key>`):
@@ -74,11 +76,22 @@ KEYBOARD = """
       if (event.key !== "Enter") return;
       if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
         // Ctrl+Enter approves from anywhere, inside a field too.
-        const approve = approveButton();
-        if (!approve) return;
+        if (!approveButton()) return;
         event.preventDefault();
+        // A held or repeated key approves once (a refusal leaves the button in place, so this is a
+        // short debounce, not a flag on the button).
+        const now = Date.now();
+        if (now - (window.vrApprovedAt || 0) < 1000) return;
+        window.vrApprovedAt = now;
         if (doc.activeElement instanceof HTMLElement) doc.activeElement.blur();
-        setTimeout(() => approve.click(), 50);
+        // The blur lets the field being typed in reach the form first; the button is looked up
+        // again at the click, since a rerender in between replaces it.
+        const press = (tries) => {
+          const approve = approveButton();
+          if (approve) approve.click();
+          else if (tries > 0) setTimeout(() => press(tries - 1), 100);
+        };
+        setTimeout(() => press(20), 50);
         return;
       }
       if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
@@ -112,12 +125,22 @@ def row_key(f: FieldView) -> str:
     return f"field-{f.flag}-{f.side}-{f.name}"
 
 
-def focus_script(f: FieldView) -> str:
-    """Put the cursor in one field's input (the key is made of our own names only)."""
-    selector = f"div.st-key-{row_key(f)} input, div.st-key-{row_key(f)} textarea"
+def focus_script(f: FieldView, occasion: str) -> str:
+    """Put the cursor in one field's input (the key is made of our own names only). `occasion`
+    (the document and version, our own numbers) makes each script new: an element the same as the
+    last run's is not drawn again, so its script would not run for the next document."""
+    return _focus(f"div.st-key-{row_key(f)} input, div.st-key-{row_key(f)} textarea", occasion)
+
+
+def focus_approve_script(occasion: str) -> str:
+    return _focus('div[class*="st-key-approve-"] button', occasion)
+
+
+def _focus(selector: str, occasion: str) -> str:
     # Tried a few times: the page may still be settling (a rerender drops focus to the body). Once
     # placed, focus elsewhere is the reviewer's own move (Enter, a click): never taken back.
-    return ("<script>(function () { let tries = 0, held = 0, placed = false; const put = function () { "
+    return (f"<script>/* {occasion} */ "
+            "(function () { let tries = 0, held = 0, placed = false; const put = function () { "
             "const el = document.querySelector('" + selector + "'); const active = document.activeElement; "
             "if (el && active === el) { held += 1; } "
             "else if (placed && active && active !== document.body) { return; } "
@@ -131,7 +154,7 @@ def state(name: str) -> dict:
 
 def close_document(message_key: Optional[str] = None, **values: object) -> None:
     document_id = st.session_state.pop("review_doc", None)
-    for name in (DRAFTS, BASES, STALE, REFUSED):
+    for name in (DRAFTS, BASES, STALE, REFUSED, NOTICE):
         state(name).pop(document_id, None)
     if message_key:
         ui.flash(message_key, **values)
@@ -147,9 +170,10 @@ def claim_next() -> None:
     st.rerun()
 
 
-def open_next(done_id: int, message_key: str) -> None:
-    """Leave this document for the next one in the queue (approve, skip): straight on."""
-    for name in (DRAFTS, BASES, STALE, REFUSED):
+def open_next(done_id: int, message_key: str, *, rerun: bool = True) -> None:
+    """Leave this document for the next one in the queue (approve, skip): straight on. From a
+    callback (`rerun=False`) the run that follows shows the next document."""
+    for name in (DRAFTS, BASES, STALE, REFUSED, NOTICE):
         state(name).pop(done_id, None)
     st.session_state.pop("review_doc", None)
     following = svc.review.claim_next(user)
@@ -158,7 +182,8 @@ def open_next(done_id: int, message_key: str) -> None:
     else:
         st.session_state["review_doc"] = following
         ui.flash(message_key, id=done_id)
-    st.rerun()
+    if rerun:
+        st.rerun()
 
 
 st.html(STYLE)
@@ -216,6 +241,8 @@ names = " + ".join(i.filename for i in view.images if i.filename)
 if names:
     title_row.text(names)
 ui.show_flash()
+if toast := st.session_state.pop("review_toast", None):
+    st.toast(ui.t(toast))
 meta = st.container(horizontal=True, vertical_alignment="center")
 meta.badge(ui.t(f"status.{view.status}"), color="blue")
 if writable:
@@ -317,14 +344,23 @@ def card(side: str) -> Optional[bytes]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def card_html(document_id: int, version: int, side: str, _card: bytes, _fields: tuple[FieldView, ...],
+def card_html(document_id: int, image_id: int, boxes: tuple, _card: bytes, _fields: tuple[FieldView, ...],
               zoom: int) -> str:
+    # Keyed by what the overlay shows (each box and its flag), not by the version: a save that
+    # changes no flag draws nothing new.
     return card_images.overlay_html(_card, list(_fields), zoom=zoom / 100)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def crop(document_id: int, image_side: str, box: tuple[int, int, int, int], _card: bytes) -> Optional[bytes]:
-    return card_images.crop(_card, box)
+@st.cache_data(max_entries=64, show_spinner=False)
+def side_crops(document_id: int, image_id: int, boxes: tuple[tuple[int, int, int, int], ...],
+               _card: bytes) -> dict[tuple[int, int, int, int], Optional[bytes]]:
+    return dict(zip(boxes, card_images.crops(_card, boxes)))
+
+
+def crop(f: FieldView, data: bytes) -> Optional[bytes]:
+    image = card_images.image_for_side(view.images, f.side)
+    boxes = tuple(sorted({tuple(g.box) for g in base.fields if g.side == f.side and g.box}))
+    return side_crops(document_id, image.id if image else 0, boxes, data).get(tuple(f.box))
 
 
 def badge(f: FieldView) -> None:
@@ -351,17 +387,24 @@ def field_row(f: FieldView, data: Optional[bytes]) -> None:
             options = dict(value=value, key=f"in-{revision}-{f.side}-{f.name}", disabled=f.derived or not writable,
                            max_chars=500, help=ui.t("review.derived_help") if f.derived else None)
             if f.name in WIDE and not f.derived:
-                inputs[(f.side, f.name)] = st.text_area(ui.field_label(f.name), height=68, **options)
+                st.text_area(ui.field_label(f.name), height=68, **options)
             else:
-                inputs[(f.side, f.name)] = st.text_input(ui.field_label(f.name), **options)
+                st.text_input(ui.field_label(f.name), **options)
+            input_keys[(f.side, f.name)] = options["key"]
             badge(f)
-        picture = crop(document_id, f.side, tuple(f.box), data) if data and f.box else None
+        picture = crop(f, data) if data and f.box else None
         if picture:
             with st.container(width=220):
                 st.image(picture, width="stretch")
 
 
-sides = [s.value for s in (Side.FRONT, Side.BACK) if any(f.side == s.value for f in base.fields)]
+refused_here = state(REFUSED).get(document_id)
+refusals = {(s, n): reason for s, n, reason in refused_here or ()}
+# A refused approval wrote nothing (its checks were rolled back with it): the fields it names
+# are shown failing, with its reason, so that the screen and the refusal tell the same story.
+fields = [replace(f, check_ok=False, check_reason=refusals[(f.side, f.name)]) if (f.side, f.name) in refusals else f
+          for f in base.fields]
+sides = [s.value for s in (Side.FRONT, Side.BACK) if any(f.side == s.value for f in fields)]
 revision = f"{document_id}-{draft.base_version}"
 card_column, form_column = st.columns([5, 6], gap="medium")
 
@@ -373,24 +416,55 @@ with card_column, st.container(key="card-panel"):
         if data:
             shown = True
             st.caption(ui.t(f"side.{side}"))
-            fields_here = tuple(f for f in base.fields if f.side == side)
-            st.html(card_html(document_id, base.version, side, data, fields_here, zoom))
+            fields_here = tuple(f for f in fields if f.side == side)
+            shown_image = card_images.image_for_side(view.images, side)
+            st.html(card_html(document_id, shown_image.id if shown_image else 0,
+                              tuple((f.name, f.flag, tuple(f.box) if f.box else None) for f in fields_here),
+                              data, fields_here, zoom))
     if not shown:
         for image in view.images:
             original = svc.review.image_bytes(document_id, image.id, aligned=False)
             if original:
                 st.image(original, caption=ui.t(f"side.{image.side}"), width="stretch")
 
-inputs: dict[tuple[str, str], str] = {}
-refused_here = state(REFUSED).get(document_id)
+input_keys: dict[tuple[str, str], str] = {}  # each field's input, by its widget key
+
+
+def submit(action: str) -> None:
+    """Save or Approve, as the buttons' callback: it runs before the next script run, so that one
+    run shows the outcome (the next document, the saved values) instead of a run of the old page
+    and a rerun."""
+    # Edits are what differs from what the reviewer saw, not from what is current now: a value
+    # someone else changed meanwhile is theirs, not this reviewer's to revert.
+    typed = {field: st.session_state.get(key, "") for field, key in input_keys.items()}
+    draft.edits = edits_against(base, typed)
+    state(REFUSED).pop(document_id, None)
+    state(NOTICE).pop(document_id, None)
+    if action == "approve":
+        outcome = desk.approve(user, draft, st.session_state.get(f"override-{revision}", ""))
+    else:
+        outcome = desk.save(user, draft)
+    if outcome.kind == "approved":
+        open_next(document_id, "review.next_opened", rerun=False)
+    elif outcome.kind == "saved":
+        state(BASES).pop(document_id, None)  # the run reads the saved version
+        st.session_state["review_toast"] = "review.saved"
+    elif outcome.kind == "stale":
+        state(STALE)[document_id] = outcome.current
+    elif outcome.kind == "checks":
+        state(REFUSED)[document_id] = list(outcome.fields)
+    else:  # the database was away (the edits wait in the draft) or the write was refused
+        state(NOTICE)[document_id] = (outcome.kind, outcome.message)
+
+
 with form_column:
-    if not base.fields:
+    if not fields:
         st.info(ui.t("review.no_fields"))
     with st.form(f"fields-{revision}", enter_to_submit=False, border=False):
         for side in sides:
             st.subheader(ui.t(f"side.{side}"))
             data = card(side)
-            here = [f for f in base.fields if f.side == side]
+            here = [f for f in fields if f.side == side]
             for f in (f for f in here if f.applies):
                 field_row(f, data)
             folded = [f for f in here if not f.applies]
@@ -398,20 +472,31 @@ with form_column:
                 with st.expander(ui.t("review.not_applicable", kind=ui.t(f"kind.{view.kind}"), n=len(folded))):
                     for f in folded:
                         field_row(f, data)
-        override = ""
         if writable:
-            override = st.text_input(ui.t("review.override"), key=f"override-{revision}",
-                                     value=draft.override_reason, help=ui.t("review.override_help"))
+            st.text_input(ui.t("review.override"), key=f"override-{revision}", value=draft.override_reason,
+                          help=ui.t("review.override_help"))
         if refused_here:
             # Next to the buttons, by label: what stands between the reviewer and approving.
             st.error(ui.t("review.fix_these"))
             st.text("\n".join(f"{ui.t(f'side.{s}')} · {ui.field_label(n)}: {ui.reason(reason)}"
                                for s, n, reason in refused_here))
+        notice = state(NOTICE).get(document_id)
+        if notice is not None:
+            kind, message = notice
+            if kind == "database":
+                st.error(ui.t("review.db_down"))
+                st.caption(ui.t("review.kept_edits"))
+            else:
+                st.error(ui.t("review.refused"))
+                st.text(message)
         buttons = st.container(horizontal=True)
-        saved = buttons.form_submit_button(ui.t("review.save"), disabled=not writable, icon=":material/save:")
-        approved = buttons.form_submit_button(ui.t("review.approve"), type="primary", disabled=not writable,
-                                              shortcut="Ctrl+Enter", icon=":material/done_all:",
-                                              key=f"approve-{revision}")
+        buttons.form_submit_button(ui.t("review.save"), disabled=not writable, icon=":material/save:",
+                                   on_click=submit, args=("save",))
+        # Ctrl+Enter is bound once, by KEYBOARD (it commits the field being typed in first); a
+        # Streamlit shortcut here as well made one keystroke submit twice.
+        buttons.form_submit_button(ui.t("review.approve"), type="primary", disabled=not writable,
+                                   icon=":material/done_all:", key=f"approve-{revision}",
+                                   on_click=submit, args=("approve",))
 
     if writable:
         with st.expander(ui.t("review.reject")):
@@ -429,48 +514,20 @@ with form_column:
 
 st.html(KEYBOARD, unsafe_allow_javascript=True)
 if refused_here:
-    first = base.field(refused_here[0][0], refused_here[0][1])
+    first = next((f for f in fields if (f.side, f.name) == tuple(refused_here[0][:2])), None)
     if first is not None:
-        st.html(focus_script(first), unsafe_allow_javascript=True)
+        # Each refusal is a new list: its own script, run once.
+        st.html(focus_script(first, f"{revision} refusal {id(refused_here)}"), unsafe_allow_javascript=True)
 elif writable and document_id not in state(OPENED):
     # A document just opened: the cursor starts in the first field that needs a look.
     state(OPENED)[document_id] = True
-    first_look = next((f for f in base.fields if f.needs_look and not f.derived), None)
-    if first_look is not None:
-        st.html(focus_script(first_look), unsafe_allow_javascript=True)
+    first_look = next((f for f in fields if f.needs_look and not f.derived), None)
+    # Nothing to look at: the cursor starts on Approve.
+    st.html(focus_script(first_look, revision) if first_look is not None else focus_approve_script(revision),
+            unsafe_allow_javascript=True)
 
 
-def handle(outcome: Outcome) -> None:
-    state(REFUSED).pop(document_id, None)
-    if outcome.kind == "approved":
-        open_next(document_id, "review.next_opened")
-    if outcome.kind == "saved":
-        state(BASES)[document_id] = svc.review.view(document_id)
-        st.toast(ui.t("review.saved"))
-        st.rerun()
-    if outcome.kind == "stale":
-        state(STALE)[document_id] = outcome.current
-        st.rerun()
-    if outcome.kind == "checks":
-        state(REFUSED)[document_id] = list(outcome.fields)
-        st.rerun()
-    elif outcome.kind == "database":
-        st.error(ui.t("review.db_down"))
-        st.caption(ui.t("review.kept_edits"))
-    elif outcome.kind == "refused":
-        st.error(ui.t("review.refused"))
-        st.text(outcome.message)
-
-
-if saved or approved:
-    # Edits are what differs from what the reviewer saw, not from what is current now: a value
-    # someone else changed meanwhile is theirs, not this reviewer's to revert.
-    draft.edits = edits_against(base, inputs)
-    if approved:
-        handle(desk.approve(user, draft, override))
-    else:
-        handle(desk.save(user, draft))
-elif view.version != draft.base_version:
+if view.version != draft.base_version:
     if draft.edits:
         state(STALE)[document_id] = view
     else:

@@ -8,6 +8,7 @@ must look like (normalising, checks, addresses) is the domain's, shared with the
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import time
@@ -197,14 +198,16 @@ class Engine:
             raise SeedError(ErrorCode.NO_CONTENT, "no vehicle registration text found")
         context = SideContext(side=side, kind=kind, align_score=alignment.score)
         clock = time.perf_counter()
-        reads = self._read_fields(page, context)
+        unchecked = self._read_fields(page, context)
+        reads = self._cross_checked(unchecked)
         if locate.card_title(page.rows)[1] is None:
             # No title said what the vehicle is: what was read may (a motorbike's plate series,
-            # a motorbike brand's model).
+            # a motorbike brand's model). Only the fields whose reading depends on the kind are
+            # read again.
             told = _kind_from_values(reads)
             if told is not None and told != context.kind:
                 context.kind = kind = told
-                reads = self._read_fields(page, context)
+                reads = self._cross_checked(self._read_fields(page, context, reuse=unchecked))
         timings["fields"] = time.perf_counter() - clock
         reading = SideReading(side=side, kind=kind, timings={k: round(v, 3) for k, v in timings.items()})
         if self.budget.cut_short:
@@ -366,7 +369,10 @@ class Engine:
         return side, kind
 
     # --- fields -----------------------------------------------------------------------------------
-    def _read_fields(self, page: PageRead, context: SideContext) -> dict[str, FieldRead]:
+    def _read_fields(self, page: PageRead, context: SideContext,
+                     reuse: Optional[dict[str, FieldRead]] = None) -> dict[str, FieldRead]:
+        """Every field of the side, before the rules between fields; from `reuse` (a reading of
+        the same page for another kind) the fields that do not depend on the kind."""
         width = page.gray.shape[1]
         located = locate.locate_labelled(page.labelled, width)
         if "model" not in located and "type" in located:
@@ -389,6 +395,9 @@ class Engine:
         for spec in specs:
             if spec.derived:
                 continue
+            if reuse is not None and spec.name in reuse and spec.name not in KIND_DEPENDENT:
+                reads[spec.name] = reuse[spec.name]
+                continue
             item = located.get(spec.name)
             options: dict[str, object] = {}
             if spec.name == "plate":
@@ -396,8 +405,14 @@ class Engine:
             if spec.name == "model" and "brand" in reads:
                 options["brand"] = reads["brand"].value
             reads[spec.name] = self._read_one(spec.name, item, page, context, options)
-        self._cross_check(reads)
         return reads
+
+    def _cross_checked(self, reads: dict[str, FieldRead]) -> dict[str, FieldRead]:
+        """A copy of the readings with the rules between fields applied (the readings themselves
+        stay as read, to be reused for another kind)."""
+        checked = copy.deepcopy(reads)
+        self._cross_check(checked)
+        return checked
 
     def _read_one(self, name: str, item: Optional[locate.Located], page: PageRead, context: SideContext,
                   options: dict[str, object]) -> FieldRead:
@@ -726,6 +741,10 @@ def _weighted_conf(words: Sequence[OcrWord]) -> float:
         return 0.0
     return sum(w.conf * len(w.text) for w in words) / total
 
+
+# What a field's reading depends on the vehicle's kind for: the plate's series, and the rows only
+# a car carries (a motorbike's are expected absent).
+KIND_DEPENDENT = frozenset(("plate", *CAR_ONLY))
 
 _MOTORBIKE_PLATE = re.compile(r"^\d{2}[A-ZĐ]\d-\d")  # 59X2-328.98: a series letter and a digit
 _CAR_PLATE = re.compile(r"^\d{2}[A-ZĐ]{1,2}-\d")  # 30A-123.45, 14N-5985

@@ -342,20 +342,28 @@ class ReviewService:
 
     def approve(self, user: Principal, document_id: int, expected_version: int,
                 changes: Mapping[FieldKey, str] = {}, *, override_reason: str = "") -> int:
-        """Approve (with any last corrections). Refused while a check fails, unless the reviewer
-        overrides with a reason."""
+        """Approve (with any last corrections). Refused while a record rule fails (a format, the
+        sides disagreeing), unless the reviewer overrides with a reason. The engine's own doubt
+        about a value it read (a label it could not find) is a reason to look, not a rule: the
+        approval confirms the value the reviewer saw."""
         override_reason = override_reason.strip()
         with UnitOfWork(self.database) as uow:
             document = self._writable(uow, user, document_id)
             self._lock_version(uow, document, expected_version)
             fields = self._apply(uow, user, document, changes)
-            failing = [f for f in fields if not f.check_ok]
+            broken = set(self._rule_failures(fields, document.kind))
+            failing = [f for f in fields if not f.check_ok and (f.side, f.name) in broken]
             if failing and not override_reason:
                 thresholds = uow.settings.thresholds()
                 raise ChecksFailing([self._field_view(f, thresholds, document.kind) for f in failing])
             now = datetime.now(timezone.utc)
             for f in fields:
-                if not f.check_ok:
+                if not f.check_ok and (f.side, f.name) not in broken:
+                    uow.audit.record(actor=user.username, user_id=user.id, action="confirmed",
+                                     document_id=document_id, field=f"{f.side}.{f.name}",
+                                     new_value=f.current_value, detail=f"over the engine's doubt: {f.check_reason}")
+                    f.check_ok, f.check_reason, f.status = True, "", FieldStatus.CONFIRMED.value
+                elif not f.check_ok:
                     f.status = FieldStatus.OVERRIDDEN.value
                     uow.audit.record(actor=user.username, user_id=user.id, action="override",
                                      document_id=document_id, field=f"{f.side}.{f.name}",
@@ -468,10 +476,7 @@ class ReviewService:
         """The record checks on the current values. The engine's own doubt about a value it read
         (a label it could not find) stands until that value is corrected; nothing counts on a
         field the document's kind does not carry."""
-        values: dict[str, dict[str, str]] = {}
-        for f in fields:
-            values.setdefault(f.side, {})[f.name] = f.current_value
-        failures = self.checker(values, document.kind)
+        failures = self._rule_failures(fields, document.kind)
         for f in fields:
             reason = failures.get((f.side, f.name), "")
             if not reason and f.corrected_value is None and applies(f.name, document.kind):
@@ -485,6 +490,13 @@ class ReviewService:
         document.look_count = summary.look_count
         for key, value in record_keys(fields).items():
             setattr(document, key, value)
+
+    def _rule_failures(self, fields: Sequence[FieldValue], kind: str) -> Mapping[FieldKey, str]:
+        """The record rules on the current values: (side, name) -> reason."""
+        values: dict[str, dict[str, str]] = {}
+        for f in fields:
+            values.setdefault(f.side, {})[f.name] = f.current_value
+        return self.checker(values, kind)
 
     def _field_view(self, f: FieldValue, thresholds: Mapping[str, float], kind: str = "unknown") -> FieldView:
         spec = SPECS_BY_NAME.get(f.name)

@@ -15,7 +15,7 @@ import requests
 
 from services.core.config import REPO_ROOT
 from tests.support.api_server import SCRIPTED, answer, png
-from tests.support.processes import free_port, wait_healthy
+from tools.local_processes import free_port, wait_healthy
 
 
 def environment(tmp_path: Path) -> dict[str, str]:

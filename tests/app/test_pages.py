@@ -289,6 +289,21 @@ def test_approval_is_blocked_while_a_check_fails_unless_the_reviewer_gives_a_rea
     assert "checked by phone" in view.decision_note
 
 
+def test_a_field_a_refused_approval_names_is_shown_failing_with_the_refusals_reason(svc: Services) -> None:
+    from pages._ui import reason
+
+    extracted_document(svc.database)  # every field fine as stored
+    at = open_next(app(user(svc, Role.REVIEWER), "queue"))
+    assert reason("not a plate number") not in [t.value for t in at.text]
+    field_input(at, "plate").input("not a plate")
+    button(at, "review.approve").click()
+    at.run()
+    # The refusal wrote nothing, yet the plate it names is marked failing on the screen, in words.
+    failing = [t.value for t in at.text if t.value == reason("not a plate number")]
+    assert failing, [t.value for t in at.text]
+    assert any(t.value.startswith(f"{vi('side.back')} · {FIELD_LABELS['plate'][0]}:") for t in at.text)
+
+
 def test_a_save_over_someone_elses_change_shows_it_and_keeps_the_reviewers_edits(svc: Services) -> None:
     document_id = extracted_document(svc.database, confidences={"plate": 0.31})
     lead = user(svc, Role.LEAD, "lena")

@@ -4,8 +4,10 @@
 A reviewer signs in (a reload keeps them signed in), uploads a zip of three generated certificates
 (both sides each), and reviews them with the keyboard only: the cursor starts in the first field
 that needs a look, each correction is typed and Enter moves to the next such field and then to
-Approve; Ctrl+Enter approves and opens the next document. A lead then exports CSV: every
-correction is in it, with who made it and when. Each step leaves a screenshot under
+Approve; Ctrl+Enter approves and opens the next document (when the approval is refused, say
+because a correction makes the sides disagree with a value the engine read wrong, the cursor is
+in the first field the refusal names and the reviewer goes on from there). A lead then exports
+CSV: every correction is in it, with who made it and when. Each step leaves a screenshot under
 test-artifacts/e2e/; with SAVE_README_SCREENSHOTS=1 the review screen is also saved to
 docs/screenshots/.
 """
@@ -24,7 +26,7 @@ from typing import Iterator
 import pytest
 
 from services.core.config import REPO_ROOT
-from tests.support.processes import free_port, stop_group, wait_healthy
+from tools.local_processes import free_port, stop_group, wait_healthy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -189,39 +191,55 @@ def test_a_reviewer_reviews_three_documents_with_the_keyboard_and_the_export_hol
             expect(heading).to_be_visible()
             document_id = int(heading.inner_text().split("#")[1])
             page.wait_for_selector("div[class*='st-key-field-']")
-            # The cursor is put in the first field needing a look once the page has settled.
-            page.wait_for_function(f"() => ({FOCUSED_ROW})() !== null", timeout=30_000)
+            # The cursor is put in the first field needing a look (on Approve when none does) once
+            # the page has settled.
+            page.wait_for_function(f"() => ({FOCUSED_ROW})() !== null || ({ON_APPROVE})()", timeout=30_000)
             shot(f"document-{number + 1}-opened")
             if readme and number == 0:
                 page.screenshot(path=str(README_SHOTS / "review-1.png"))
             truth = truths[int(re.search(r"card(\d+)_", page.get_by_text(re.compile(r"card\d+_front")).first
                                          .inner_text()).group(1))]
-            seen: set[str] = set()
-            while True:
-                key = page.evaluate(FOCUSED_ROW)
-                if key is None:
-                    focused = page.evaluate("() => (document.activeElement || {}).outerHTML || ''")[:200]
-                    assert page.evaluate(ON_APPROVE), f"Enter did not end on Approve after {sorted(seen)}: {focused}"
+            done = (f"Document #{document_id} approved; here is the next." if number < CARDS - 1
+                    else f"Document #{document_id} approved.")
+            refused = page.get_by_text("Not approved yet.")
+            for attempt in range(3):
+                # Enter walks the fields that need a look (after a refusal: the refused ones first).
+                seen: set[str] = set()
+                while True:
+                    key = page.evaluate(FOCUSED_ROW)
+                    if key is None:
+                        focused = page.evaluate("() => (document.activeElement || {}).outerHTML || ''")[:200]
+                        assert page.evaluate(ON_APPROVE), \
+                            f"Enter did not end on Approve after {sorted(seen)}: {focused}"
+                        break
+                    flag, side, name = key.split("-", 2)
+                    assert flag in ("low_confidence", "failed_check"), key
+                    assert key not in seen, f"Enter came back to {key}"
+                    seen.add(key)
+                    value = truth[side].get(name, "")
+                    page.keyboard.press("Control+A")
+                    page.keyboard.type(value) if value else page.keyboard.press("Delete")
+                    corrections.append((document_id, side, name, value))
+                    if len(seen) == 1 and attempt == 0:
+                        shot(f"document-{number + 1}-correcting")
+                        if readme and number == 0:
+                            page.screenshot(path=str(README_SHOTS / "review-2.png"))
+                    page.keyboard.press("Enter")
+                    page.wait_for_timeout(150)
+                page.keyboard.press("Control+Enter")
+                # Either the next document, or a refusal that names the fields (a correction can
+                # make the sides disagree with a value the engine read wrong but confidently).
+                expect(page.get_by_text(done).or_(refused)).to_be_visible(timeout=30_000)
+                if page.get_by_text(done).is_visible():
                     break
-                flag, side, name = key.split("-", 2)
-                assert flag in ("low_confidence", "failed_check"), key
-                assert key not in seen, f"Enter came back to {key}"
-                seen.add(key)
-                value = truth[side].get(name, "")
-                page.keyboard.press("Control+A")
-                page.keyboard.type(value) if value else page.keyboard.press("Delete")
-                corrections.append((document_id, side, name, value))
-                if len(seen) == 1:
-                    shot(f"document-{number + 1}-correcting")
-                    if readme and number == 0:
-                        page.screenshot(path=str(README_SHOTS / "review-2.png"))
-                page.keyboard.press("Enter")
-                page.wait_for_timeout(150)
-            page.keyboard.press("Control+Enter")
-            if number < CARDS - 1:
-                expect(page.get_by_text(f"Document #{document_id} approved; here is the next.")).to_be_visible(timeout=30_000)
-            else:
-                expect(page.get_by_text(f"Document #{document_id} approved.")).to_be_visible(timeout=30_000)
+                shot(f"document-{number + 1}-refused")
+                # The refusal puts the cursor in the first field it names.
+                page.wait_for_function(f"() => ({FOCUSED_ROW})() !== null", timeout=30_000)
+            try:
+                expect(page.get_by_text(done)).to_be_visible(timeout=30_000)
+            except AssertionError:
+                page.screenshot(path=str(ARTIFACTS / f"failed-approve-{number + 1}.png"), full_page=True)
+                raise
         shot("all-approved")
 
         # 4. A lead exports CSV: the corrections, who made them and when.

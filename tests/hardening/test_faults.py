@@ -36,7 +36,7 @@ from tests.support.databases import fresh_postgres_url
 from tests.support.factories import BACK_VALUES, extracted_document, make_user
 from tests.support.integrity import record_problems
 from tests.support.pg_cluster import PrivatePostgres, private_postgres_or_skip
-from tests.support.processes import LOOPBACK, free_port, stop_group, wait_healthy
+from tools.local_processes import LOOPBACK, free_port, stop_group, wait_healthy
 from tests.support.wiring import app_wired_to, wired_services
 
 # --- the database stops in the middle of a review save -------------------------------------------

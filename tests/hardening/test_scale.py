@@ -28,7 +28,7 @@ from services.tasks import jobs
 from services.tasks.queue import make_huey
 from tests.support.databases import fresh_postgres_url
 from tests.support.integrity import record_problems
-from tests.support.processes import stop_group
+from tools.local_processes import stop_group
 from tests.support.worker import WORKER_SCRIPT, extraction_count, status, submit, wait_for
 
 

@@ -46,7 +46,7 @@ from tests.support.api_server import (
 )
 from tests.support.app import ALL_PAGES, ALLOWED, PASSWORD, all_markdown, app, user, vi
 from tests.support.factories import BACK_VALUES, extracted_document, make_user, plate_checker
-from tests.support.processes import stop_group, wait_healthy
+from tools.local_processes import stop_group, wait_healthy
 
 # --- the API: every route, as nobody, as each kind of caller --------------------------------------
 

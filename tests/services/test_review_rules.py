@@ -53,18 +53,47 @@ def test_changing_the_kind_brings_the_rows_back_and_checks_them(database: Databa
     assert view.field("back", "sit").check_reason == "label not found"
 
 
-def test_the_engines_doubt_stands_through_a_save_of_another_field_and_goes_with_a_correction(
-        database: Database) -> None:
+def claimed_with_a_doubted_model(database: Database):
+    """A motorbike's detail side whose model row the engine could not find, claimed by rita."""
     rita = make_user(database, "rita")
     review = review_service(database, checker=check_record)
     reading = side_reading(Side.BACK)
     reading.fields["model"].check_ok, reading.fields["model"].check_reason = False, "label not found"
     document_id = stored(database, reading)
     review.claim(rita, document_id)
+    return rita, review, document_id
+
+
+def test_the_engines_doubt_stands_through_a_save_of_another_field_and_goes_with_a_correction(
+        database: Database) -> None:
+    rita, review, document_id = claimed_with_a_doubted_model(database)
     version = review.save(rita, document_id, review.view(document_id).version, {("back", "plate"): "29B1-123.45"})
     assert review.view(document_id).field("back", "model").check_reason == "label not found"
     review.save(rita, document_id, version, {("back", "model"): "WAVE"})
     assert review.view(document_id).field("back", "model").check_ok
+
+
+def test_approving_confirms_a_value_the_engine_doubted_but_a_broken_rule_still_needs_a_reason(
+        database: Database) -> None:
+    from services.domain.records import FieldStatus
+    from services.review.workflow import ChecksFailing
+
+    rita, review, document_id = claimed_with_a_doubted_model(database)
+    # A plate no card carries breaks a record rule: refused, and the doubted model is not named.
+    try:
+        review.approve(rita, document_id, review.view(document_id).version, {("back", "plate"): "not a plate"})
+    except ChecksFailing as refusal:
+        assert [(f.side, f.name) for f in refusal.fields] == [("back", "plate")]
+    else:
+        raise AssertionError("approved with a plate that breaks the plate rule")
+    # With the plate right, the reviewer's approval confirms the value the engine doubted.
+    review.approve(rita, document_id, review.view(document_id).version, {("back", "plate"): "29B1-123.45"})
+    view = review.view(document_id)
+    model = view.field("back", "model")
+    assert view.status == "approved"
+    assert model.check_ok and model.status == FieldStatus.CONFIRMED.value
+    assert any(e.action == "confirmed" and e.field == "back.model" and "label not found" in e.detail
+               for e in review.history(document_id))
 
 
 def test_a_failing_field_is_never_stored_as_confident(database: Database) -> None:

@@ -22,7 +22,7 @@ from services.domain.records import DocumentStatus
 from services.tasks import jobs
 from services.tasks.queue import make_huey
 from tests.support.fakes import FakeExtractor
-from tests.support.processes import stop_group
+from tools.local_processes import stop_group
 from tests.support.wiring import wired_services
 from tests.support.worker import WORKER_SCRIPT, extraction_count, status, submit, wait_for
 

@@ -28,7 +28,7 @@ from services.domain.results import ExtractionOutcome
 from services.domain.schema import ErrorCode, Side
 from services.review.intake import Checker
 from tests.support.factories import outcome, side_reading
-from tests.support.processes import LOOPBACK, free_port  # noqa: F401 - re-exported for tests
+from tools.local_processes import LOOPBACK, free_port  # noqa: F401 - re-exported for tests
 
 # The scripted extractor's behaviour is chosen by the width of the image it gets, so that a test
 # picks it by the image it sends (the extractor runs in another process).

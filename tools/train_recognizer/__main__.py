@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--batch", type=int, default=48)
     train.add_argument("--seed", type=int, default=1)
     train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--init", type=Path, help="an exported ONNX model to start from (fine-tuning)")
+    train.add_argument("--peak-lr", type=float, default=2e-3)
+    train.add_argument("--warmup", type=int, default=300, help="steps of linear warm-up")
     export = sub.add_parser("export", help="export the best checkpoint to ONNX and check it")
     export.add_argument("--work", type=Path, required=True)
     export.add_argument("--out", type=Path, required=True)
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         from tools.train_recognizer.train import train as run
 
         run(args.data, args.work, steps=args.steps, batch=args.batch, seed=args.seed, threads=args.threads,
-            val=args.val)
+            val=args.val, init=args.init, peak_lr=args.peak_lr, warmup=args.warmup)
         return 0
     from tools.train_recognizer.export import export as run
 

@@ -29,7 +29,8 @@ def export(work: Path, out: Path, *, check_lines: int = 300) -> dict:
                       dynamic_axes={"line": {0: "batch", 3: "width"}, "logp": {0: "batch", 1: "frames"}},
                       opset_version=OPSET, dynamo=False)
     graph = onnx.load(str(out))
-    version = f"step{state['step']}"
+    # A fine-tuned model says what it started from: "step3000+step2000".
+    version = f"step{state['step']}" if not state.get("base") else f"{state['base']}+step{state['step']}"
     for key, value in {"alphabet": ALPHABET, "height": str(HEIGHT), "width_step": str(WIDTH_STEP),
                        "version": version, "validation_cer": str(state.get("cer"))}.items():
         entry = graph.metadata_props.add()

@@ -138,7 +138,9 @@ def _schedule(step: int, steps: int, peak: float = 2e-3, warmup: int = 300) -> f
 
 
 def train(data: Sequence[Path], work: Path, *, steps: int = 12000, batch: int = 48, seed: int = 1, threads: int = 2,
-          val: Optional[Path] = None) -> None:
+          val: Optional[Path] = None, init: Optional[Path] = None, peak_lr: float = 2e-3, warmup: int = 300) -> None:
+    """`init`: an exported ONNX model to start from (a fresh `work` only); `peak_lr` and
+    `warmup` shape the schedule (a warm start wants a lower peak and a short warm-up)."""
     torch.set_num_threads(threads)
     work.mkdir(parents=True, exist_ok=True)
     log = (work / "train.log").open("a", encoding="utf-8")
@@ -151,15 +153,30 @@ def train(data: Sequence[Path], work: Path, *, steps: int = 12000, batch: int = 
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     step, best = 0, float("inf")
+    base = ""  # the version of the model a warm start began from
     last = work / "last.pt"
     if last.exists():
         state = torch.load(last, weights_only=False)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         step, best = state["step"], state["best"]
+        base = state.get("base", "")
         rng.setstate(state["rng"])
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step} (best CER {best:.4f})", flush=True)
+    elif init is not None:
+        from tools.train_recognizer.warm_start import load_onnx_weights
+
+        sample_index = [int(i) for i in lines.buckets[len(lines.buckets) // 2][:64]]
+        sample, _, _, _ = collate([lines.images[i].astype(np.float32) / 255.0 for i in sample_index],
+                                  [lines.targets[i] for i in sample_index])
+        load_onnx_weights(model, init, sample)
+        import onnx
+
+        base = {p.key: p.value for p in onnx.load(str(init)).metadata_props}.get("version", init.name)
+        if validation is not None:
+            start = evaluate(model, validation)
+            print(f"started from {init}: validation CER {start['cer']:.4f}, exact {start['exact']:.3f}", flush=True)
     model.train()
     started, losses = time.monotonic(), []
     while step < steps:
@@ -168,7 +185,7 @@ def train(data: Sequence[Path], work: Path, *, steps: int = 12000, batch: int = 
         x, targets, frames, lengths = collate([_augment(lines.images[i], rng) for i in index],
                                               [lines.targets[i] for i in index])
         for group in optimiser.param_groups:
-            group["lr"] = _schedule(step, steps)
+            group["lr"] = _schedule(step, steps, peak=peak_lr, warmup=warmup)
         logp = model(x)
         frames = torch.clamp(frames, max=logp.shape[1])
         loss = ctc(logp.transpose(0, 1), targets, frames, lengths)
@@ -176,7 +193,7 @@ def train(data: Sequence[Path], work: Path, *, steps: int = 12000, batch: int = 
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimiser.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         step += 1
         if step % 50 == 0:
             print(f"step {step}: loss {np.mean(losses[-50:]):.3f}, {time.monotonic() - started:.0f} s", flush=True)
@@ -188,12 +205,12 @@ def train(data: Sequence[Path], work: Path, *, steps: int = 12000, batch: int = 
                 record.update(figures)
                 if figures["cer"] < best:
                     best = figures["cer"]
-                    torch.save({"model": model.state_dict(), "step": step, "cer": best, "width": MODEL_WIDTH},
-                               work / "best.pt")
+                    torch.save({"model": model.state_dict(), "step": step, "cer": best, "width": MODEL_WIDTH,
+                                "base": base}, work / "best.pt")
         if step % CHECKPOINT_EVERY == 0 or step == steps:
             torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "best": best,
                         "rng": rng.getstate(), "torch_rng": torch.get_rng_state(), "width": MODEL_WIDTH,
-                        "seed": seed, "steps": steps}, work / "last.tmp")
+                        "seed": seed, "steps": steps, "base": base}, work / "last.tmp")
             (work / "last.tmp").rename(last)
             if record is None:
                 record = {"step": step, "loss": float(np.mean(losses[-200:])),
@@ -203,4 +220,5 @@ def train(data: Sequence[Path], work: Path, *, steps: int = 12000, batch: int = 
             log.flush()
             print(json.dumps(record), flush=True)
     if validation is None:
-        torch.save({"model": model.state_dict(), "step": step, "cer": None, "width": MODEL_WIDTH}, work / "best.pt")
+        torch.save({"model": model.state_dict(), "step": step, "cer": None, "width": MODEL_WIDTH, "base": base},
+                   work / "best.pt")

@@ -1,5 +1,6 @@
-"""Servers and workers that tests start as processes of their own: a free port on 127.0.0.1,
-waiting until a started server answers its health check, and stopping a process group."""
+"""Servers and workers that tests and benchmarks start as processes of their own: a free port on
+127.0.0.1, waiting until a started server answers its health check, and stopping a process
+group."""
 
 from __future__ import annotations
 
