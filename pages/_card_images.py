@@ -57,13 +57,9 @@ def annotated(card: bytes, fields: Sequence[FieldView], *, focus: Optional[str] 
     return _png(image)
 
 
-def crop(card: bytes, box: Sequence[int], *, pad: int = 6) -> Optional[bytes]:
-    """The field's region with a little margin, scaled down if wide; None for an empty box."""
-    return crops(card, [box], pad=pad)[0]
-
-
 def crops(card: bytes, boxes: Sequence[Sequence[int]], *, pad: int = 6) -> list[Optional[bytes]]:
-    """`crop` for many boxes of one card: the card is decoded once (a page shows every field's)."""
+    """Each field's region with a little margin, scaled down if wide, None for an empty box; the
+    card is decoded once (a page shows every field's)."""
     image = _open(card)
     return [_crop(image, box, pad) for box in boxes]
 

@@ -357,10 +357,13 @@ def side_crops(document_id: int, image_id: int, boxes: tuple[tuple[int, int, int
     return dict(zip(boxes, card_images.crops(_card, boxes)))
 
 
-def crop(f: FieldView, data: bytes) -> Optional[bytes]:
-    image = card_images.image_for_side(view.images, f.side)
-    boxes = tuple(sorted({tuple(g.box) for g in base.fields if g.side == f.side and g.box}))
-    return side_crops(document_id, image.id if image else 0, boxes, data).get(tuple(f.box))
+def pictures_of(side: str, data: Optional[bytes]) -> dict[tuple[int, int, int, int], Optional[bytes]]:
+    """Every field's crop on one side, by its box."""
+    if not data:
+        return {}
+    image = card_images.image_for_side(view.images, side)
+    boxes = tuple(sorted({tuple(f.box) for f in base.fields if f.side == side and f.box}))
+    return side_crops(document_id, image.id if image else 0, boxes, data)
 
 
 def badge(f: FieldView) -> None:
@@ -380,7 +383,7 @@ def badge(f: FieldView) -> None:
 WIDE = ("address", "issued_at", "name")  # values that run long: the input wraps them
 
 
-def field_row(f: FieldView, data: Optional[bytes]) -> None:
+def field_row(f: FieldView, pictures: dict[tuple[int, int, int, int], Optional[bytes]]) -> None:
     with st.container(key=row_key(f), horizontal=True, vertical_alignment="top"):
         with st.container(width="stretch"):
             value = draft.edits.get((f.side, f.name), f.current)
@@ -392,7 +395,7 @@ def field_row(f: FieldView, data: Optional[bytes]) -> None:
                 st.text_input(ui.field_label(f.name), **options)
             input_keys[(f.side, f.name)] = options["key"]
             badge(f)
-        picture = crop(f, data) if data and f.box else None
+        picture = pictures.get(tuple(f.box)) if f.box else None
         if picture:
             with st.container(width=220):
                 st.image(picture, width="stretch")
@@ -463,15 +466,15 @@ with form_column:
     with st.form(f"fields-{revision}", enter_to_submit=False, border=False):
         for side in sides:
             st.subheader(ui.t(f"side.{side}"))
-            data = card(side)
+            pictures = pictures_of(side, card(side))
             here = [f for f in fields if f.side == side]
             for f in (f for f in here if f.applies):
-                field_row(f, data)
+                field_row(f, pictures)
             folded = [f for f in here if not f.applies]
             if folded:
                 with st.expander(ui.t("review.not_applicable", kind=ui.t(f"kind.{view.kind}"), n=len(folded))):
                     for f in folded:
-                        field_row(f, data)
+                        field_row(f, pictures)
         if writable:
             st.text_input(ui.t("review.override"), key=f"override-{revision}", value=draft.override_reason,
                           help=ui.t("review.override_help"))

@@ -350,8 +350,7 @@ class ReviewService:
         with UnitOfWork(self.database) as uow:
             document = self._writable(uow, user, document_id)
             self._lock_version(uow, document, expected_version)
-            fields = self._apply(uow, user, document, changes)
-            broken = set(self._rule_failures(fields, document.kind))
+            fields, broken = self._apply(uow, user, document, changes)
             failing = [f for f in fields if not f.check_ok and (f.side, f.name) in broken]
             if failing and not override_reason:
                 thresholds = uow.settings.thresholds()
@@ -440,7 +439,9 @@ class ReviewService:
         uow.session.refresh(document)
 
     def _apply(self, uow: UnitOfWork, user: Principal, document: Document,
-               changes: Mapping[FieldKey, str]) -> list[FieldValue]:
+               changes: Mapping[FieldKey, str]) -> tuple[list[FieldValue], Mapping[FieldKey, str]]:
+        """The changes applied and every field re-checked; returns the fields and the record
+        rules' failures."""
         fields = list(uow.documents.fields(document.id))
         by_key = {(f.side, f.name): f for f in fields}
         now = datetime.now(timezone.utc)
@@ -469,14 +470,16 @@ class ReviewService:
             else:
                 f.corrected_value, f.status = value, FieldStatus.CORRECTED.value
             f.corrected_by, f.corrected_at = user.id, now
-        self._recheck(uow, document, fields)
-        return fields
+        return fields, self._recheck(uow, document, fields)
 
-    def _recheck(self, uow: UnitOfWork, document: Document, fields: list[FieldValue]) -> None:
+    def _recheck(self, uow: UnitOfWork, document: Document, fields: list[FieldValue]) -> Mapping[FieldKey, str]:
         """The record checks on the current values. The engine's own doubt about a value it read
         (a label it could not find) stands until that value is corrected; nothing counts on a
-        field the document's kind does not carry."""
-        failures = self._rule_failures(fields, document.kind)
+        field the document's kind does not carry. Returns the record rules' failures."""
+        values: dict[str, dict[str, str]] = {}
+        for f in fields:
+            values.setdefault(f.side, {})[f.name] = f.current_value
+        failures = self.checker(values, document.kind)
         for f in fields:
             reason = failures.get((f.side, f.name), "")
             if not reason and f.corrected_value is None and applies(f.name, document.kind):
@@ -490,13 +493,7 @@ class ReviewService:
         document.look_count = summary.look_count
         for key, value in record_keys(fields).items():
             setattr(document, key, value)
-
-    def _rule_failures(self, fields: Sequence[FieldValue], kind: str) -> Mapping[FieldKey, str]:
-        """The record rules on the current values: (side, name) -> reason."""
-        values: dict[str, dict[str, str]] = {}
-        for f in fields:
-            values.setdefault(f.side, {})[f.name] = f.current_value
-        return self.checker(values, kind)
+        return failures
 
     def _field_view(self, f: FieldValue, thresholds: Mapping[str, float], kind: str = "unknown") -> FieldView:
         spec = SPECS_BY_NAME.get(f.name)
