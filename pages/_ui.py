@@ -46,14 +46,26 @@ def services() -> Services:
 
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
-# Where the web server (pages/_web.py) turns a sign-in into a session cookie and ends it; unset
-# when the app runs under plain `streamlit run`, which has no such routes (no cookie sessions).
+# Where the web server (pages/_web.py) turns a sign-in into a session cookie and ends it, and
+# serves card pictures; unset when the app runs under plain `streamlit run`, which has no such
+# routes (no cookie sessions; pictures go into the page).
 _session_routes: Optional[tuple[str, str]] = None
+_cards_route: Optional[str] = None
 
 
-def serve_sessions(begin: str, end: str) -> None:
-    global _session_routes
+def serve_sessions(begin: str, end: str, cards: Optional[str] = None) -> None:
+    global _session_routes, _cards_route
     _session_routes = (begin, end)
+    _cards_route = cards
+
+
+def card_url(document_id: int, image_id: int, digest: str) -> Optional[str]:
+    """The address of an aligned card picture (for a browser with a session cookie), or None
+    without the web server's routes. `digest` names the picture's bytes: a new picture, a new
+    address."""
+    if _cards_route is None or st.session_state.get(PRINCIPAL) is None:
+        return None
+    return f"{_cards_route}/{int(document_id)}/{int(image_id)}?v={re.sub(r'[^0-9a-f]', '', digest)[:32]}"
 
 
 def _from_cookie() -> Optional[Principal]:

@@ -9,7 +9,9 @@ the next action.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from dataclasses import replace
 from typing import Optional
 
@@ -31,6 +33,12 @@ desk = svc.desk
 DRAFTS, BASES, STALE, REFUSED, OPENED = "review_drafts", "review_bases", "review_stale", "review_refused", \
     "review_opened"
 NOTICE = "review_notice"  # what the last Save or Approve said, shown beside the buttons
+# Per document, the record's value each input was last filled with: an input is filled again
+# only when the record's value changes under it (a save that normalised what was typed, a
+# re-applied draft, a derived field), so that a save redraws what changed, not every input.
+SHOWN = "review_shown"
+REFUSALS = "review_refusals"  # how many approvals this session had refused
+WRITING = "review_writing"  # a lock: one Save or Approve at a time in a session
 OPEN_STATUSES = (DocumentStatus.NEEDS_REVIEW.value, DocumentStatus.IN_REVIEW.value)
 
 # Rows are marked by their container's key (Streamlit turns it into a class `st-key-<key>`):
@@ -52,6 +60,7 @@ div[data-testid="stColumn"]:has(div[class*="st-key-card-panel"]) { position: sti
 .vr-box.low_confidence { border-color: rgba(234, 140, 0, .75); }
 .vr-box.ok { border-color: rgba(22, 163, 74, .35); }
 .vr-box.focus { border: 3px solid #2563eb; box-shadow: 0 0 0 9999px rgba(37, 99, 235, .08); }
+.vr-crop { width: 100%; background-repeat: no-repeat; border: 1px solid #ddd; border-radius: .2rem; }
 </style>
 """
 KEYBOARD = """
@@ -83,6 +92,8 @@ KEYBOARD = """
         const now = Date.now();
         if (now - (window.vrApprovedAt || 0) < 1000) return;
         window.vrApprovedAt = now;
+        const active = doc.activeElement;
+        const typing = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement;
         if (doc.activeElement instanceof HTMLElement) doc.activeElement.blur();
         // The blur lets the field being typed in reach the form first; the button is looked up
         // again at the click, since a rerender in between replaces it.
@@ -91,7 +102,8 @@ KEYBOARD = """
           if (approve) approve.click();
           else if (tries > 0) setTimeout(() => press(tries - 1), 100);
         };
-        setTimeout(() => press(20), 50);
+        if (typing) setTimeout(() => press(20), 50);
+        else press(20);
         return;
       }
       if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
@@ -145,7 +157,7 @@ def _focus(selector: str, occasion: str) -> str:
             "if (el && active === el) { held += 1; } "
             "else if (placed && active && active !== document.body) { return; } "
             "else if (el) { placed = true; held = 0; el.focus(); if (el.select) el.select(); } "
-            "if (held < 2 && ++tries < 16) setTimeout(put, 200); }; setTimeout(put, 200); })();</script>")
+            "if (held < 3 && ++tries < 32) setTimeout(put, 100); }; put(); })();</script>")
 
 
 def state(name: str) -> dict:
@@ -154,7 +166,7 @@ def state(name: str) -> dict:
 
 def close_document(message_key: Optional[str] = None, **values: object) -> None:
     document_id = st.session_state.pop("review_doc", None)
-    for name in (DRAFTS, BASES, STALE, REFUSED, NOTICE):
+    for name in (DRAFTS, BASES, STALE, REFUSED, NOTICE, SHOWN):
         state(name).pop(document_id, None)
     if message_key:
         ui.flash(message_key, **values)
@@ -173,7 +185,7 @@ def claim_next() -> None:
 def open_next(done_id: int, message_key: str, *, rerun: bool = True) -> None:
     """Leave this document for the next one in the queue (approve, skip): straight on. From a
     callback (`rerun=False`) the run that follows shows the next document."""
-    for name in (DRAFTS, BASES, STALE, REFUSED, NOTICE):
+    for name in (DRAFTS, BASES, STALE, REFUSED, NOTICE, SHOWN):
         state(name).pop(done_id, None)
     st.session_state.pop("review_doc", None)
     following = svc.review.claim_next(user)
@@ -187,6 +199,8 @@ def open_next(done_id: int, message_key: str, *, rerun: bool = True) -> None:
 
 
 st.html(STYLE)
+# Made in a page run, before any button of it can be pressed (callbacks may run side by side).
+st.session_state.setdefault(WRITING, threading.Lock())
 document_id: Optional[int] = st.session_state.get("review_doc")
 if document_id is None:
     st.title(ui.t("review.title"))
@@ -345,25 +359,22 @@ def card(side: str) -> Optional[bytes]:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def card_html(document_id: int, image_id: int, boxes: tuple, _card: bytes, _fields: tuple[FieldView, ...],
-              zoom: int) -> str:
+              zoom: int, url: Optional[str]) -> str:
     # Keyed by what the overlay shows (each box and its flag), not by the version: a save that
     # changes no flag draws nothing new.
-    return card_images.overlay_html(_card, list(_fields), zoom=zoom / 100)
+    return card_images.overlay_html(_card, list(_fields), zoom=zoom / 100,
+                                    source=card_images.source_class(image_id), url=url)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def side_crops(document_id: int, image_id: int, boxes: tuple[tuple[int, int, int, int], ...],
-               _card: bytes) -> dict[tuple[int, int, int, int], Optional[bytes]]:
-    return dict(zip(boxes, card_images.crops(_card, boxes)))
-
-
-def pictures_of(side: str, data: Optional[bytes]) -> dict[tuple[int, int, int, int], Optional[bytes]]:
-    """Every field's crop on one side, by its box."""
-    if not data:
-        return {}
+def pictures_of(side: str, data: Optional[bytes]) -> dict[tuple[int, int, int, int], Optional[str]]:
+    """Every field's crop on one side, by its box: windows onto the card the overlay sent."""
     image = card_images.image_for_side(view.images, side)
-    boxes = tuple(sorted({tuple(f.box) for f in base.fields if f.side == side and f.box}))
-    return side_crops(document_id, image.id if image else 0, boxes, data)
+    if not data or image is None:
+        return {}
+    size = card_images.picture_size(data)
+    source = card_images.source_class(image.id)
+    return {box: card_images.crop_html(box, size, source)
+            for box in {tuple(f.box) for f in base.fields if f.side == side and f.box}}
 
 
 def badge(f: FieldView) -> None:
@@ -383,22 +394,37 @@ def badge(f: FieldView) -> None:
 WIDE = ("address", "issued_at", "name")  # values that run long: the input wraps them
 
 
-def field_row(f: FieldView, pictures: dict[tuple[int, int, int, int], Optional[bytes]]) -> None:
+def input_key(f: FieldView) -> str:
+    # The same key for the document's whole review: a widget whose key changes is a new widget,
+    # and the browser builds it again.
+    return f"in-{document_id}-{f.side}-{f.name}"
+
+
+def fill(key: str, record_value: str, value: str) -> None:
+    """Put `value` in an input before it is drawn, when the input is new or the record's value
+    under it changed since it was last filled; otherwise the input keeps what it holds."""
+    shown = state(SHOWN).setdefault(document_id, {})
+    if key not in st.session_state or shown.get(key) != record_value:
+        st.session_state[key] = value
+        shown[key] = record_value
+
+
+def field_row(f: FieldView, pictures: dict[tuple[int, int, int, int], Optional[str]]) -> None:
     with st.container(key=row_key(f), horizontal=True, vertical_alignment="top"):
         with st.container(width="stretch"):
-            value = draft.edits.get((f.side, f.name), f.current)
-            options = dict(value=value, key=f"in-{revision}-{f.side}-{f.name}", disabled=f.derived or not writable,
-                           max_chars=500, help=ui.t("review.derived_help") if f.derived else None)
+            key = input_key(f)
+            fill(key, f.current, draft.edits.get((f.side, f.name), f.current))
+            options = dict(key=key, disabled=f.derived or not writable, max_chars=500,
+                           help=ui.t("review.derived_help") if f.derived else None)
             if f.name in WIDE and not f.derived:
                 st.text_area(ui.field_label(f.name), height=68, **options)
             else:
                 st.text_input(ui.field_label(f.name), **options)
-            input_keys[(f.side, f.name)] = options["key"]
+            input_keys[(f.side, f.name)] = key
             badge(f)
         picture = pictures.get(tuple(f.box)) if f.box else None
         if picture:
-            with st.container(width=220):
-                st.image(picture, width="stretch")
+            st.html(picture, width=220)
 
 
 refused_here = state(REFUSED).get(document_id)
@@ -421,9 +447,12 @@ with card_column, st.container(key="card-panel"):
             st.caption(ui.t(f"side.{side}"))
             fields_here = tuple(f for f in fields if f.side == side)
             shown_image = card_images.image_for_side(view.images, side)
-            st.html(card_html(document_id, shown_image.id if shown_image else 0,
+            image_id = shown_image.id if shown_image else 0
+            # By address where the server has the route: a run then sends a line, not the picture.
+            url = ui.card_url(document_id, image_id, hashlib.sha1(data).hexdigest()) if image_id else None
+            st.html(card_html(document_id, image_id,
                               tuple((f.name, f.flag, tuple(f.box) if f.box else None) for f in fields_here),
-                              data, fields_here, zoom))
+                              data, fields_here, zoom, url))
     if not shown:
         for image in view.images:
             original = svc.review.image_bytes(document_id, image.id, aligned=False)
@@ -431,20 +460,38 @@ with card_column, st.container(key="card-panel"):
                 st.image(original, caption=ui.t(f"side.{image.side}"), width="stretch")
 
 input_keys: dict[tuple[str, str], str] = {}  # each field's input, by its widget key
+override_key = f"override-{document_id}"
 
 
 def submit(action: str) -> None:
     """Save or Approve, as the buttons' callback: it runs before the next script run, so that one
     run shows the outcome (the next document, the saved values) instead of a run of the old page
     and a rerun."""
+    # Streamlit starts the run of a second click (Ctrl+Enter right after Save) at once, beside
+    # the first one's: one write at a time per session, the second one after the first.
+    with st.session_state[WRITING]:
+        _submit(action)
+
+
+def _submit(action: str) -> None:
     # Edits are what differs from what the reviewer saw, not from what is current now: a value
-    # someone else changed meanwhile is theirs, not this reviewer's to revert.
+    # someone else changed meanwhile is theirs, not this reviewer's to revert. What they saw is
+    # the version their own save wrote when that save ran after this page was drawn (Approve
+    # pressed while Save was still on its way).
+    seen = base
+    if draft.base_version != base.version:
+        try:
+            written = svc.review.view(document_id)
+        except DATABASE_DOWN:
+            written = base
+        if written.version == draft.base_version:
+            seen = written
     typed = {field: st.session_state.get(key, "") for field, key in input_keys.items()}
-    draft.edits = edits_against(base, typed)
+    draft.edits = edits_against(seen, typed)
     state(REFUSED).pop(document_id, None)
     state(NOTICE).pop(document_id, None)
     if action == "approve":
-        outcome = desk.approve(user, draft, st.session_state.get(f"override-{revision}", ""))
+        outcome = desk.approve(user, draft, st.session_state.get(override_key, ""))
     else:
         outcome = desk.save(user, draft)
     if outcome.kind == "approved":
@@ -455,6 +502,9 @@ def submit(action: str) -> None:
     elif outcome.kind == "stale":
         state(STALE)[document_id] = outcome.current
     elif outcome.kind == "checks":
+        # Counted, so that each refusal's focus script is new even when it names the same fields
+        # (an element the same as the last run's is not drawn again, and its script not run).
+        st.session_state[REFUSALS] = st.session_state.get(REFUSALS, 0) + 1
         state(REFUSED)[document_id] = list(outcome.fields)
     else:  # the database was away (the edits wait in the draft) or the write was refused
         state(NOTICE)[document_id] = (outcome.kind, outcome.message)
@@ -463,7 +513,7 @@ def submit(action: str) -> None:
 with form_column:
     if not fields:
         st.info(ui.t("review.no_fields"))
-    with st.form(f"fields-{revision}", enter_to_submit=False, border=False):
+    with st.form(f"fields-{document_id}", enter_to_submit=False, border=False):
         for side in sides:
             st.subheader(ui.t(f"side.{side}"))
             pictures = pictures_of(side, card(side))
@@ -476,8 +526,8 @@ with form_column:
                     for f in folded:
                         field_row(f, pictures)
         if writable:
-            st.text_input(ui.t("review.override"), key=f"override-{revision}", value=draft.override_reason,
-                          help=ui.t("review.override_help"))
+            fill(override_key, draft.override_reason, draft.override_reason)
+            st.text_input(ui.t("review.override"), key=override_key, help=ui.t("review.override_help"))
         if refused_here:
             # Next to the buttons, by label: what stands between the reviewer and approving.
             st.error(ui.t("review.fix_these"))
@@ -498,12 +548,12 @@ with form_column:
         # Ctrl+Enter is bound once, by KEYBOARD (it commits the field being typed in first); a
         # Streamlit shortcut here as well made one keystroke submit twice.
         buttons.form_submit_button(ui.t("review.approve"), type="primary", disabled=not writable,
-                                   icon=":material/done_all:", key=f"approve-{revision}",
+                                   icon=":material/done_all:", key=f"approve-{document_id}",
                                    on_click=submit, args=("approve",))
 
     if writable:
         with st.expander(ui.t("review.reject")):
-            reason = st.text_input(ui.t("review.reject_reason"), key=f"reject-{revision}")
+            reason = st.text_input(ui.t("review.reject_reason"), key=f"reject-{document_id}")
             if st.button(ui.t("review.reject_confirm"), disabled=not reason.strip()):
                 outcome = desk.reject(user, draft, reason)
                 if outcome.ok:
@@ -519,8 +569,8 @@ st.html(KEYBOARD, unsafe_allow_javascript=True)
 if refused_here:
     first = next((f for f in fields if (f.side, f.name) == tuple(refused_here[0][:2])), None)
     if first is not None:
-        # Each refusal is a new list: its own script, run once.
-        st.html(focus_script(first, f"{revision} refusal {id(refused_here)}"), unsafe_allow_javascript=True)
+        st.html(focus_script(first, f"{revision} refusal {st.session_state.get(REFUSALS, 0)}"),
+                unsafe_allow_javascript=True)
 elif writable and document_id not in state(OPENED):
     # A document just opened: the cursor starts in the first field that needs a look.
     state(OPENED)[document_id] = True

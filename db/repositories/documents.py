@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import Row, String, and_, cast, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from db.models import Batch, Document, DocumentSkip, Extraction, FieldValue, Image
 from services.domain.records import DocumentFilter, DocumentStatus
@@ -84,10 +84,14 @@ class DocumentRepository:
         return self.session.get(Document, document_id)
 
     def get_full(self, document_id: int) -> Optional[Document]:
+        """A document with its fields, extractions and images, the images without their bytes
+        (megabytes a side that the review screen asks for one picture at a time:
+        `image_bytes`); `aligned_images` says which have an aligned card."""
         return self.session.scalar(
             select(Document)
             .where(Document.id == document_id)
-            .options(selectinload(Document.fields), selectinload(Document.images),
+            .options(selectinload(Document.fields),
+                     selectinload(Document.images).options(defer(Image.data), defer(Image.aligned)),
                      selectinload(Document.extractions))
             .execution_options(populate_existing=True)
         )
@@ -101,6 +105,17 @@ class DocumentRepository:
         return self.session.scalars(
             select(Image).where(Image.document_id == document_id).order_by(Image.id)
         ).all()
+
+    def image_bytes(self, document_id: int, image_id: int, *, aligned: bool) -> Optional[bytes]:
+        """One image's bytes as submitted, or its aligned card: one column of one row."""
+        column = Image.aligned if aligned else Image.data
+        return self.session.scalar(select(column).where(Image.id == image_id, Image.document_id == document_id))
+
+    def aligned_images(self, document_id: int) -> set[int]:
+        """The ids of a document's images that have an aligned card, without reading any bytes."""
+        return set(self.session.scalars(
+            select(Image.id).where(Image.document_id == document_id, Image.aligned.is_not(None))
+        ))
 
     def image_summaries(self, document_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
         """(image id, file name, has an aligned card) of each document's images, without their
@@ -277,7 +292,7 @@ class DocumentRepository:
     def duplicates_of(self, document: Document) -> list[tuple[int, str]]:
         """Other documents with the same image, plate or chassis: (id, what matched)."""
         found: list[tuple[int, str]] = []
-        hashes = [image.sha256 for image in self.images(document.id)]
+        hashes = list(self.session.scalars(select(Image.sha256).where(Image.document_id == document.id)))
         if hashes:
             rows = self.session.execute(
                 select(Image.document_id).where(Image.sha256.in_(hashes), Image.document_id != document.id)

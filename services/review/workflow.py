@@ -221,10 +221,7 @@ class ReviewService:
 
     def image_bytes(self, document_id: int, image_id: int, *, aligned: bool) -> Optional[bytes]:
         with UnitOfWork(self.database, write=False) as uow:
-            for image in uow.documents.images(document_id):
-                if image.id == image_id:
-                    return image.aligned if aligned else image.data
-        return None
+            return uow.documents.image_bytes(document_id, image_id, aligned=aligned)
 
     def history(self, document_id: int) -> list[AuditView]:
         with UnitOfWork(self.database, write=False) as uow:
@@ -512,6 +509,7 @@ class ReviewService:
             raise NotFound(document_id)
         thresholds = uow.settings.thresholds()
         names = uow.users.names([document.claimed_by, document.reviewed_by])
+        aligned = uow.documents.aligned_images(document_id)
         return DocumentView(
             id=document.id, status=document.status, kind=document.kind, version=document.version,
             source=document.source, source_detail=document.source_detail, created_at=document.created_at,
@@ -522,7 +520,7 @@ class ReviewService:
             decision_note=document.decision_note, error=document.error,
             fields=[self._field_view(f, thresholds, document.kind) for f in document.fields],
             images=[
-                ImageView(i.id, i.side, i.detected_side, i.filename, i.content_type, i.size, i.aligned is not None)
+                ImageView(i.id, i.side, i.detected_side, i.filename, i.content_type, i.size, i.id in aligned)
                 for i in document.images
             ],
             duplicates=_grouped(uow.documents.duplicates_of(document)),

@@ -1,5 +1,5 @@
 """The review screen's card pictures: the card shown as stored with each field's box over it,
-and a crop per field cut from one decoding of the card."""
+and a crop per field as a window onto that same picture."""
 
 from __future__ import annotations
 
@@ -47,11 +47,34 @@ def test_each_box_sits_where_its_field_is_in_shares_of_the_picture_and_carries_i
     assert "<b>x</b>" not in html  # values never go into the markup
 
 
-def test_crops_of_many_boxes_equal_one_crop_at_a_time_and_an_empty_box_gives_none() -> None:
+def test_the_overlay_defines_the_crops_picture_once_as_the_same_stored_bytes() -> None:
     card = _jpeg()
-    boxes = [(40, 20, 100, 50), (0, 0, 10, 10), (500, 500, 10, 10)]
-    together = card_images.crops(card, boxes)
-    assert together == [card_images.crops(card, [box])[0] for box in boxes]
-    assert together[2] is None
-    first = Image.open(io.BytesIO(together[0]))
-    assert first.size == (100 + 12, 50 + 12)  # the box and its margin
+    html = card_images.overlay_html(card, [], source=card_images.source_class(7))
+    defined = re.findall(r'\.vr-src-7 \{ background-image: url\("data:image/jpeg;base64,([^"]+)"\); \}', html)
+    assert len(defined) == 1 and base64.b64decode(defined[0]) == card
+    assert "vr-src" not in card_images.overlay_html(card, [])  # no crops asked for, nothing defined
+
+
+def _window(html: str) -> dict[str, str]:
+    style = re.search(r'style="([^"]+)"', html).group(1)
+    return dict(part.split(":", 1) for part in style.split(";"))
+
+
+def test_a_crop_is_a_window_on_the_box_and_its_margin_in_shares_of_the_picture() -> None:
+    # A 400 x 200 card; the box (40, 20, 100, 50) with 6 px each side is 112 x 62 from (34, 14).
+    html = card_images.crop_html((40, 20, 100, 50), (400, 200), card_images.source_class(3))
+    assert 'class="vr-crop vr-src-3"' in html
+    window = _window(html)
+    assert window["aspect-ratio"] == "112/62"
+    assert window["background-size"] == f"{100 * 400 / 112:.3f}% {100 * 200 / 62:.3f}%"
+    # p % of the picture on p % of the window: p = offset / (picture - window).
+    assert window["background-position"] == f"{100 * 34 / (400 - 112):.3f}% {100 * 14 / (200 - 62):.3f}%"
+
+
+def test_a_crop_at_the_edge_is_clipped_to_the_picture_and_one_outside_it_is_none() -> None:
+    window = _window(card_images.crop_html((0, 0, 10, 10), (400, 200), "vr-src-1"))
+    assert window["aspect-ratio"] == "16/16" and window["background-position"] == "0.000% 0.000%"
+    whole = _window(card_images.crop_html((0, 0, 400, 200), (400, 200), "vr-src-1"))
+    assert whole["background-size"] == "100.000% 100.000%" and whole["background-position"] == "0.000% 0.000%"
+    assert card_images.crop_html((500, 500, 10, 10), (400, 200), "vr-src-1") is None
+    assert card_images.picture_size(_jpeg(400, 200)) == (400, 200)

@@ -117,6 +117,9 @@ FOCUSED_ROW = """() => {
     const cls = Array.from(row.classList).find(c => c.startsWith("st-key-field-"));
     return cls.slice("st-key-field-".length);  // flag-side-name
 }"""
+# Streamlit shows its running icon while a script run is in flight.
+IDLE = """() => !document.querySelector('[data-testid="stStatusWidgetRunningIcon"], '
+                                      + '[data-testid="stStatusWidgetRunningManIcon"]')"""
 ON_APPROVE = """() => {
     const el = document.activeElement;
     return !!el && (el.getAttribute("data-testid") === "stBaseButton-primaryFormSubmit"
@@ -226,10 +229,19 @@ def test_a_reviewer_reviews_three_documents_with_the_keyboard_and_the_export_hol
                             page.screenshot(path=str(README_SHOTS / "review-2.png"))
                     page.keyboard.press("Enter")
                     page.wait_for_timeout(150)
+                if number == 0 and attempt == 0:
+                    # Save, then Ctrl+Enter at once while the save is on its way: Streamlit runs
+                    # the second click beside the first, and the approval must still build on
+                    # the saved version (it showed "someone else changed this document").
+                    page.get_by_role("button", name="Save").click()
                 page.keyboard.press("Control+Enter")
                 # Either the next document, or a refusal that names the fields (a correction can
                 # make the sides disagree with a value the engine read wrong but confidently).
                 expect(page.get_by_text(done).or_(refused)).to_be_visible(timeout=30_000)
+                # A refusal shown before the keystroke stays on the page while the approval
+                # runs: decide once the run is over.
+                page.wait_for_timeout(300)
+                page.wait_for_function(IDLE, timeout=30_000)
                 if page.get_by_text(done).is_visible():
                     break
                 shot(f"document-{number + 1}-refused")
