@@ -386,6 +386,11 @@ class Engine:
             issuer = locate.locate_issuer_caps(page.labelled, page.gray.shape[0])
             if issuer is not None:
                 located["issued_at"] = issuer
+        if "plate" not in located or not locate.reads_as_plate(located["plate"].text):
+            taken = [region for key, item in located.items() if key != "plate" for region in item.regions]
+            plate = locate.locate_plate_by_pattern(page.rows, taken)
+            if plate is not None:
+                located["plate"] = plate
         if context.side == Side.FRONT and "id" not in located:
             number = locate.locate_certificate_number(page.rows)
             if number is not None:

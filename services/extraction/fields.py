@@ -1,5 +1,6 @@
 """Finding each field's value on the card: label-anchored regions, and the rows that have no
-label of their own (the date line, the certificate number, the issuing unit in capitals)."""
+label of their own (the date line, the certificate number, the issuing unit in capitals, a plate
+found by its pattern alone)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from services.domain.reference import plate_codes
 from services.domain.vietnamese import fold
 from services.extraction.labels import (
     LOAD_ROW_KEYS,
@@ -363,6 +365,44 @@ def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
                 pad = max(4, row.height // 3)
                 return Located("id", digits, [_row_band(row, digits[0].box[0], digits[-1].x2, pad)], how="pattern")
     return None
+
+
+# A plate as printed, its words glued: 2 digits, a series (1-2 letters, a motorbike's digit),
+# the hyphen, 4 or 5 digits (maybe "123.45"). The hyphen is required: model codes and serials
+# have none, so a row of them is not taken for a plate.
+_PLATE_TEXT = re.compile(r"(\d{2})[A-ZĐ]{1,2}\d?[-–]\d{3}[.,]?\d{1,2}")
+
+
+def reads_as_plate(text: str) -> bool:
+    return _PLATE_TEXT.search(re.sub(r"[\s:;]", "", text).upper()) is not None
+
+
+def locate_plate_by_pattern(rows: Sequence[Row], taken: Sequence[Box] = ()) -> Optional[Located]:
+    """A plate whose label was not found (worded otherwise, under a stain), or whose label's
+    neighbour is no plate (the value printed below it): the first run of one to three words,
+    outside the regions of other fields' values, that reads as a plate of a known province."""
+    for row in rows:
+        words = row.words
+        for i in range(len(words)):
+            for size in (1, 2, 3):
+                run = words[i:i + size]
+                if len(run) < size or any(_overlaps(w.box, box) for w in run for box in taken):
+                    break
+                glued = re.sub(r"[\s:;]", "", "".join(w.text for w in run)).upper().strip(".,")
+                match = _PLATE_TEXT.fullmatch(glued)
+                if match is None:
+                    continue
+                prefix = int(match.group(1))
+                if plate_codes.province_of_prefix(match.group(1)) is None and prefix != plate_codes.CENTRAL_PREFIX:
+                    continue
+                pad = max(4, row.height // 3)
+                return Located("plate", list(run), [_row_band(row, run[0].box[0], run[-1].x2, pad)],
+                               how="pattern", label_score=0.7)
+    return None
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _digit_words(words: Sequence[OcrWord]) -> list[OcrWord]:

@@ -50,3 +50,36 @@ def test_a_first_line_read_too_badly_to_be_found_is_added_back_to_the_unit() -> 
     located = fields.locate_issuer_caps(fields.label_rows(rows), 600)
     assert located is not None
     assert located.text == "FHÒNG C5GT CÔNG AN TỈNH ĐIỆN BIÊN" and len(located.regions) == 2
+
+
+@pytest.mark.parametrize("texts, plate", [
+    (("BKS", "59B-152.76"), "59B-152.76"),  # a label worded as no lexicon has it
+    (("Plate", "62L9", "-", "038.33"), "62L9-038.33"),  # OCR split the plate into words
+    (("14N-5985",), "14N-5985"),  # an old car plate, no label at all
+])
+def test_a_plate_whose_label_is_not_found_is_found_by_its_pattern(texts: tuple[str, ...], plate: str) -> None:
+    located = fields.locate_plate_by_pattern([row("Màu", "sơn:", "Đỏ", y=40), row(*texts, y=100)])
+    assert located is not None and located.how == "pattern"
+    assert "".join(w.text for w in located.words) == plate
+    assert located.regions[0][1] < 100 < located.regions[0][1] + located.regions[0][3]
+
+
+@pytest.mark.parametrize("texts", [
+    ("Số", "loại:", "XZU720L"),  # a model code: no hyphen
+    ("Số", "khung:", "RLDDLA1M0BH696872"),
+    ("ngày", "04-04-2020"),  # a date is not a plate
+    ("05A-123.45",),  # no province has plate prefix 05
+])
+def test_rows_without_a_plate_yield_none(texts: tuple[str, ...]) -> None:
+    assert fields.locate_plate_by_pattern([row(*texts)]) is None
+
+
+def test_a_plate_pattern_inside_another_fields_value_is_not_taken() -> None:
+    address = row("Số", "nhà", "59B-152.76", y=100)
+    taken = [(0, 90, 1000, 50)]
+    assert fields.locate_plate_by_pattern([address], taken) is None
+
+
+def test_text_reads_as_a_plate_only_with_its_series_and_hyphen() -> None:
+    assert fields.reads_as_plate("59B-152.76") and fields.reads_as_plate("62L9 - 038.33")
+    assert not fields.reads_as_plate("XE") and not fields.reads_as_plate("59B 15276")

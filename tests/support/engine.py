@@ -27,6 +27,13 @@ REGRESSION_PLAN: tuple[tuple[str, str, str], ...] = tuple(
 )
 
 
+# The held-out layout family (tools.synth --family alt: other wordings, orders and positions),
+# scans of each kind: it measures how fields are found on a layout the engine was not built on.
+LAYOUT_FAMILY_SEED = 11
+LAYOUT_FAMILY_PLAN: tuple[tuple[str, str, str], ...] = tuple(
+    ("scan", kind, layout) for kind in ("car", "motorbike") for layout in ("two_column", "one_column"))
+
+
 # What the engine reads is tested here, not how fast: the wall-clock time budget on a shared,
 # loaded machine would cut reads short at random (the budget has its own tests, test_budget.py).
 READING_BUDGET_S = 120.0
@@ -68,11 +75,21 @@ class SideRun:
 @lru_cache(maxsize=1)
 def regression_runs() -> tuple[SideRun, ...]:
     """Each side of the regression set sent alone, as the seed's single-side request does."""
+    return _runs(REGRESSION_SEED, REGRESSION_PLAN, "standard")
+
+
+@lru_cache(maxsize=1)
+def layout_family_runs() -> tuple[SideRun, ...]:
+    """Each side of the held-out layout family's scans sent alone."""
+    return _runs(LAYOUT_FAMILY_SEED, LAYOUT_FAMILY_PLAN, "alt")
+
+
+def _runs(seed: int, plan: tuple[tuple[str, str, str], ...], family: str) -> tuple[SideRun, ...]:
     from tools.synth import generate_card
 
     runs: list[SideRun] = []
-    for index, (condition, kind, layout) in enumerate(REGRESSION_PLAN):
-        card = generate_card(REGRESSION_SEED, index, condition=condition, kind=kind, layout=layout)
+    for index, (condition, kind, layout) in enumerate(plan):
+        card = generate_card(seed, index, condition=condition, kind=kind, layout=layout, family=family)
         for side in (Side.FRONT, Side.BACK):
             image = card.sides[side]
             started = time.perf_counter()
