@@ -55,11 +55,12 @@ async def end_session(request: Request) -> RedirectResponse:
 
 
 def _card(token: str, document_id: int, image_id: int) -> Response:
+    svc = ui.services()
     try:
-        principal = ui.services().web_sessions.principal(token)
+        principal = svc.web_sessions.principal(token)
         if principal is None or not ui.may_see(principal, Role.REVIEWER):
             return Response("sign in first", status_code=401, media_type="text/plain")
-        data = ui.services().review.image_bytes(document_id, image_id, aligned=True)
+        data = svc.review.image_bytes(document_id, image_id, aligned=True)
     except DATABASE_DOWN:
         return Response("the database is not reachable", status_code=503, media_type="text/plain")
     media_type = next((kind for magic, kind in PICTURE_TYPES if data and data.startswith(magic)), None)

@@ -86,7 +86,7 @@ class DocumentRepository:
     def get_full(self, document_id: int) -> Optional[Document]:
         """A document with its fields, extractions and images, the images without their bytes
         (megabytes a side that the review screen asks for one picture at a time:
-        `image_bytes`); `aligned_images` says which have an aligned card."""
+        `image_bytes`); `image_summaries` says which have an aligned card."""
         return self.session.scalar(
             select(Document)
             .where(Document.id == document_id)
@@ -110,12 +110,6 @@ class DocumentRepository:
         """One image's bytes as submitted, or its aligned card: one column of one row."""
         column = Image.aligned if aligned else Image.data
         return self.session.scalar(select(column).where(Image.id == image_id, Image.document_id == document_id))
-
-    def aligned_images(self, document_id: int) -> set[int]:
-        """The ids of a document's images that have an aligned card, without reading any bytes."""
-        return set(self.session.scalars(
-            select(Image.id).where(Image.document_id == document_id, Image.aligned.is_not(None))
-        ))
 
     def image_summaries(self, document_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
         """(image id, file name, has an aligned card) of each document's images, without their

@@ -111,7 +111,7 @@ def normalize_plate(raw: str, *, motorbike: Optional[bool] = None) -> Normalized
     result.value = f"{prefix}{series}-{formatted_number}"
     if not plate_codes.PLATE_PATTERN.match(result.value):
         return result.fail("not one of the printed plate forms")
-    if plate_codes.province_of_prefix(prefix) is None and int(prefix) != plate_codes.CENTRAL_PREFIX:
+    if not plate_codes.is_known_prefix(prefix):
         return result.fail(f"no province has plate prefix {prefix}")
     return result
 

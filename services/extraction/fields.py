@@ -373,8 +373,12 @@ def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
 _PLATE_TEXT = re.compile(r"(\d{2})[A-ZĐ]{1,2}\d?[-–]\d{3}[.,]?\d{1,2}")
 
 
+def _glued(text: str) -> str:
+    return re.sub(r"[\s:;]", "", text).upper()
+
+
 def reads_as_plate(text: str) -> bool:
-    return _PLATE_TEXT.search(re.sub(r"[\s:;]", "", text).upper()) is not None
+    return _PLATE_TEXT.search(_glued(text)) is not None
 
 
 def locate_plate_by_pattern(rows: Sequence[Row], taken: Sequence[Box] = ()) -> Optional[Located]:
@@ -388,12 +392,8 @@ def locate_plate_by_pattern(rows: Sequence[Row], taken: Sequence[Box] = ()) -> O
                 run = words[i:i + size]
                 if len(run) < size or any(_overlaps(w.box, box) for w in run for box in taken):
                     break
-                glued = re.sub(r"[\s:;]", "", "".join(w.text for w in run)).upper().strip(".,")
-                match = _PLATE_TEXT.fullmatch(glued)
-                if match is None:
-                    continue
-                prefix = int(match.group(1))
-                if plate_codes.province_of_prefix(match.group(1)) is None and prefix != plate_codes.CENTRAL_PREFIX:
+                match = _PLATE_TEXT.fullmatch(_glued("".join(w.text for w in run)).strip(".,"))
+                if match is None or not plate_codes.is_known_prefix(match.group(1)):
                     continue
                 pad = max(4, row.height // 3)
                 return Located("plate", list(run), [_row_band(row, run[0].box[0], run[-1].x2, pad)],

@@ -509,7 +509,7 @@ class ReviewService:
             raise NotFound(document_id)
         thresholds = uow.settings.thresholds()
         names = uow.users.names([document.claimed_by, document.reviewed_by])
-        aligned = uow.documents.aligned_images(document_id)
+        aligned = {i for i, _, has in uow.documents.image_summaries([document_id]).get(document_id, []) if has}
         return DocumentView(
             id=document.id, status=document.status, kind=document.kind, version=document.version,
             source=document.source, source_detail=document.source_detail, created_at=document.created_at,

@@ -134,6 +134,14 @@ def province_of_prefix(prefix: int | str) -> Optional[str]:
         return None
 
 
+def is_known_prefix(prefix: int | str) -> bool:
+    """A prefix some plate may carry: a province's, or the central agencies' 80."""
+    try:
+        return province_of_prefix(prefix) is not None or int(prefix) == CENTRAL_PREFIX
+    except (TypeError, ValueError):
+        return False
+
+
 def province_of_plate(plate: str) -> Optional[str]:
     """The GSO code of the province that issued a plate, from its first two digits."""
     match = re.match(r"\s*(\d{2})", plate or "")
