@@ -12,6 +12,7 @@ The first two answer with a redirect and never show a token.
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -81,6 +82,9 @@ async def card_picture(request: Request) -> Response:
 async def lifespan(_app: object) -> AsyncIterator[None]:
     # Only a running server has these routes: the pages then sign users in through them.
     ui.serve_sessions(SESSION_PATH, SIGN_OUT_PATH, CARDS_PATH)
+    # What the server has loaded by now (Streamlit, SQLAlchemy, pandas ...) stays for its life:
+    # kept out of the collector's full passes, which otherwise walk it during page runs.
+    gc.freeze()
     yield None
 
 

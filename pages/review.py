@@ -10,7 +10,6 @@ the next action.
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 from dataclasses import replace
 from typing import Optional
@@ -19,13 +18,14 @@ import pandas as pd
 import streamlit as st
 
 from pages import _card_images as card_images
+from pages import _field_note as field_note
 from pages import _ui as ui
 from services.domain.kinds import REVIEW_KINDS
 from services.domain.people import Role
 from services.domain.records import DocumentStatus
 from services.domain.schema import Side
 from services.review.desk import DATABASE_DOWN, Draft, edits_against, other_changes
-from services.review.workflow import FLAG_FAILED, FLAG_LOW, DocumentView, FieldView, StaleDocument
+from services.review.workflow import DocumentView, FieldView, StaleDocument
 
 user = ui.require(Role.REVIEWER)
 svc = ui.services()
@@ -61,6 +61,7 @@ div[data-testid="stColumn"]:has(div[class*="st-key-card-panel"]) { position: sti
 .vr-box.ok { border-color: rgba(22, 163, 74, .35); }
 .vr-box.focus { border: 3px solid #2563eb; box-shadow: 0 0 0 9999px rgba(37, 99, 235, .08); }
 .vr-crop { width: 100%; background-repeat: no-repeat; border: 1px solid #ddd; border-radius: .2rem; }
+""" + field_note.STYLE + """
 </style>
 """
 KEYBOARD = """
@@ -85,13 +86,19 @@ KEYBOARD = """
       if (event.key !== "Enter") return;
       if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
         // Ctrl+Enter approves from anywhere, inside a field too.
-        if (!approveButton()) return;
+        const button = approveButton();
+        if (!button) return;
         event.preventDefault();
-        // A held or repeated key approves once (a refusal leaves the button in place, so this is a
-        // short debounce, not a flag on the button).
+        if (event.repeat) return;  // a held key approves once
+        // A second press on the same document within a second approves once too (a refusal leaves
+        // the button in place, so this is a short debounce, not a flag on the button); the next
+        // document's button is another one (its key holds the document), pressed at once if need be.
+        const holder = button.closest('div[class*="st-key-approve-"]');
+        const which = holder ? Array.from(holder.classList).find(c => c.startsWith("st-key-approve-")) : "";
         const now = Date.now();
-        if (now - (window.vrApprovedAt || 0) < 1000) return;
+        if (which === window.vrApprovedKey && now - (window.vrApprovedAt || 0) < 1000) return;
         window.vrApprovedAt = now;
+        window.vrApprovedKey = which;
         const active = doc.activeElement;
         const typing = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement;
         if (doc.activeElement instanceof HTMLElement) doc.activeElement.blur();
@@ -377,20 +384,6 @@ def pictures_of(side: str, data: Optional[bytes]) -> dict[tuple[int, int, int, i
             for box in {tuple(f.box) for f in base.fields if f.side == side and f.box}}
 
 
-def badge(f: FieldView) -> None:
-    # Rounded down: 99.96 % under a 99.99 % threshold must not read "100 %".
-    confidence = "" if f.confidence is None else f" {math.floor(f.confidence * 100 + 1e-9)}%"
-    if f.flag == FLAG_FAILED:
-        st.badge(ui.t("flag.failed") + confidence, color="red", icon=":material/error:")
-        st.text(ui.reason(f.check_reason))
-    elif f.flag == FLAG_LOW:
-        st.badge(ui.t("flag.low") + confidence, color="orange", icon=":material/warning:")
-    else:
-        st.badge(ui.t("flag.ok") + confidence, color="green", icon=":material/check:")
-    if f.corrected_value is not None:
-        st.text(ui.t("review.original") + ": " + f.value)
-
-
 WIDE = ("address", "issued_at", "name")  # values that run long: the input wraps them
 
 
@@ -410,21 +403,20 @@ def fill(key: str, record_value: str, value: str) -> None:
 
 
 def field_row(f: FieldView, pictures: dict[tuple[int, int, int, int], Optional[str]]) -> None:
+    # Three elements a row (the row, the input, the note with the flag and the crop): each one is
+    # a message every run sends and the browser applies.
     with st.container(key=row_key(f), horizontal=True, vertical_alignment="top"):
-        with st.container(width="stretch"):
-            key = input_key(f)
-            fill(key, f.current, draft.edits.get((f.side, f.name), f.current))
-            options = dict(key=key, disabled=f.derived or not writable, max_chars=500,
-                           help=ui.t("review.derived_help") if f.derived else None)
-            if f.name in WIDE and not f.derived:
-                st.text_area(ui.field_label(f.name), height=68, **options)
-            else:
-                st.text_input(ui.field_label(f.name), **options)
-            input_keys[(f.side, f.name)] = key
-            badge(f)
+        key = input_key(f)
+        fill(key, f.current, draft.edits.get((f.side, f.name), f.current))
+        options = dict(key=key, disabled=f.derived or not writable, max_chars=500, width="stretch",
+                       help=ui.t("review.derived_help") if f.derived else None)
+        if f.name in WIDE and not f.derived:
+            st.text_area(ui.field_label(f.name), height=68, **options)
+        else:
+            st.text_input(ui.field_label(f.name), **options)
+        input_keys[(f.side, f.name)] = key
         picture = pictures.get(tuple(f.box)) if f.box else None
-        if picture:
-            st.html(picture, width=220)
+        st.html(field_note.field_note(f, t=ui.t, reason=ui.reason, crop=picture), width=220)
 
 
 refused_here = state(REFUSED).get(document_id)
