@@ -35,7 +35,7 @@ from services.extraction.cleanup import clean
 from services.extraction.budget import Budget, unlimited
 from services.extraction.confidence import ConfidenceModel, Evidence
 from services.extraction.grammars import grammar_for
-from services.extraction.labels import find_labels
+from services.extraction.labels import find_labels, is_label_text
 from services.extraction.lines import Segment, find_segments
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
 from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, is_blank, ocr_gray
@@ -73,6 +73,10 @@ CUT_SHORT_CONFIDENCE = 0.3
 # Shares of the budget after which optional work stops: the second orientation, more reading
 # attempts of a page line, the Tesseract re-reads of values (the recogniser's are kept: cheap).
 BUDGET_TURN, BUDGET_PAGE, BUDGET_ATTEMPTS, BUDGET_REREADS = 0.35, 0.6, 0.3, 0.75
+
+
+# Values that are free text: a name, an address or a unit may hold words that labels use too.
+FREE_TEXT = ("name", "address", "issued_at")
 
 
 @dataclass
@@ -379,6 +383,10 @@ class Engine:
             located["model"] = located.pop("type")
             located["model"].field = "model"
         located.pop("type", None)
+        for key in [key for key, item in located.items() if key not in FREE_TEXT and item.words]:
+            # Label words where a value was expected: nothing was found there.
+            if is_label_text(located[key].text):
+                del located[key]
         issue_date = locate.locate_issue_date(page.rows)
         if issue_date is not None:
             located["last_issue_date"] = issue_date
@@ -391,6 +399,16 @@ class Engine:
             plate = locate.locate_plate_by_pattern(page.rows, taken)
             if plate is not None:
                 located["plate"] = plate
+        if "address" not in located or not located["address"].words:
+            taken = [region for key, item in located.items() if key != "address" for region in item.regions]
+            address = locate.locate_address_by_pattern(page.labelled, taken)
+            if address is not None:
+                located["address"] = address
+        if "name" not in located or not located["name"].words:
+            taken = [region for key, item in located.items() if key != "name" for region in item.regions]
+            name = locate.locate_name_by_pattern(page.labelled, taken)
+            if name is not None:
+                located["name"] = name
         if context.side == Side.FRONT and "id" not in located:
             number = locate.locate_certificate_number(page.rows)
             if number is not None:

@@ -384,21 +384,137 @@ def reads_as_plate(text: str) -> bool:
 def locate_plate_by_pattern(rows: Sequence[Row], taken: Sequence[Box] = ()) -> Optional[Located]:
     """A plate whose label was not found (worded otherwise, under a stain), or whose label's
     neighbour is no plate (the value printed below it): the first run of one to three words,
-    outside the regions of other fields' values, that reads as a plate of a known province."""
-    for row in rows:
-        words = row.words
-        for i in range(len(words)):
-            for size in (1, 2, 3):
-                run = words[i:i + size]
-                if len(run) < size or any(_overlaps(w.box, box) for w in run for box in taken):
-                    break
-                match = _PLATE_TEXT.fullmatch(_glued("".join(w.text for w in run)).strip(".,"))
-                if match is None or not plate_codes.is_known_prefix(match.group(1)):
+    outside the regions of other fields' values, that reads as a plate of a known province.
+    Only where none does: a run with one stray mark glued before the plate (a seal stroke read
+    as "4")."""
+    for stray in (False, True):
+        for row in rows:
+            words = row.words
+            for i in range(len(words)):
+                for size in (1, 2, 3):
+                    run = words[i:i + size]
+                    if len(run) < size or any(_overlaps(w.box, box) for w in run for box in taken):
+                        break
+                    glued = _glued("".join(w.text for w in run)).strip(".,")
+                    if stray:
+                        # A mark read as a word of its own is left out by the first pass already.
+                        if len(glued) <= 8 or len(_glued(run[0].text).strip(".,")) <= 1:
+                            continue
+                        glued = glued[1:]
+                    match = _PLATE_TEXT.fullmatch(glued)
+                    if match is None or not plate_codes.is_known_prefix(match.group(1)):
+                        continue
+                    pad = max(4, row.height // 3)
+                    return Located("plate", list(run), [_row_band(row, run[0].box[0], run[-1].x2, pad)],
+                                   how="pattern", label_score=0.7)
+    return None
+
+
+# Unit words on folded text: whole words, or the abbreviations written with a dot (P. Q. H. TX.).
+_ADDRESS_UNITS = re.compile(r"\b(?:xa|phuong|thi tran|huyen|quan|thi xa|tinh|thanh pho|tp)\b"
+                            r"|\b(?:p|q|h|tx|tt)\s*\.")
+_NOT_AN_ADDRESS = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bchu nghia\b|\bdoc lap\b|\bngay\b")
+
+
+def locate_address_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box] = ()) -> Optional[Located]:
+    """An address whose label was not found (worded otherwise, abbreviated, under a stain): the
+    first run of words outside other fields' values and known labels that, with the rows it
+    wraps onto, names two administrative units and resolves to a province and a district, or is
+    cut by commas into parts that resolve down to the ward.
+    The issuing unit ("Công an tỉnh ..."), the national motto and the date line name places
+    too, and are never it. A value starts after a colon among its first words, which ends the
+    unknown label before it."""
+    from services.domain.addresses import match_address
+
+    for index, item in enumerate(labelled):
+        row = item.row
+        label_words = {id(w) for hit in item.hits for w in row.words[hit.start:hit.end]}
+        for run in _runs(row):
+            words: list[OcrWord] = []
+            for word in run:
+                if id(word) in label_words or any(_overlaps(word.box, box) for box in taken):
+                    if words:
+                        break
+                    continue
+                words.append(word)
+            colon = max((i for i, w in enumerate(words[:4]) if w.text.rstrip().endswith(":")), default=-1)
+            words = words[colon + 1:]
+            if not words:
+                continue
+            pad = max(4, row.height // 3)
+            located = Located("address", list(words), [_row_band(row, words[0].box[0], words[-1].x2, pad)],
+                              how="pattern", label_score=0.7)
+            # Wrapped rows start under the value or under its label.
+            _continue_rows(located, labelled, index, run[0].box[0], words[-1].x2 + 4 * row.height, pad)
+            # A row below holding a colon starts another (unknown) label; one without may still
+            # be another unlabelled line: the most rows that read as an address.
+            rows_of = [[w for w in located.words if _in_any(w.box, [region])] for region in located.regions]
+            limit = next((i for i, held in enumerate(rows_of) if i and any(w.text.rstrip().endswith(":") for w in held)),
+                         len(rows_of))
+            for size in range(limit, 0, -1):
+                kept = Located("address", [w for w in located.words if _in_any(w.box, located.regions[:size])],
+                               located.regions[:size], how="pattern", label_score=0.7)
+                if _reads_as_address(kept.text, match_address):
+                    return kept
+    return None
+
+
+_NOT_A_NAME = re.compile(r"\bcong an\b|\bcsgt\b|\bcanh sat\b|\bcong hoa\b|\bchu nghia\b|\bviet nam\b"
+                         r"|\bgiay\b|\bchung nhan\b|\bdang ky\b|\bphong\b|\btinh\b|\bhuyen\b|\bquan\b")
+
+
+def locate_name_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box] = ()) -> Optional[Located]:
+    """An owner's name whose label was not found: after a colon (which ends the unknown label),
+    two to five words of letters only, in capitals as names are printed on the card, up to the
+    next label's colon. Units, the police, the national motto and the title are in capitals
+    too, and are never it; nor is anything inside another field's value."""
+    for item in labelled:
+        row = item.row
+        label_words = {id(w) for hit in item.hits for w in row.words[hit.start:hit.end]}
+        for run in _runs(row):
+            colons = [i for i, w in enumerate(run) if w.text.rstrip().endswith(":")]
+            for colon in colons:
+                words: list[OcrWord] = []
+                ended = False
+                for word in run[colon + 1:]:
+                    if id(word) in label_words or word.text.rstrip().endswith(":"):
+                        ended = True
+                        break
+                    words.append(word)
+                # Before the next label's colon, its first words ("Số máy:"), not in capitals.
+                while ended and words and not words[-1].text.isupper() and len(words) > 2:
+                    words.pop()
+                text = " ".join(w.text for w in words)
+                if not 2 <= len(words) <= 5 or not re.fullmatch(r"[^\W\d_]+(?: [^\W\d_]+)+", text):
+                    continue
+                # In capitals, allowing a letter read in the wrong case.
+                if sum(ch.isupper() for ch in text if ch.isalpha()) < 0.8 * sum(ch.isalpha() for ch in text):
+                    continue
+                if _NOT_A_NAME.search(fold(text)) or any(_overlaps(w.box, box) for w in words for box in taken):
                     continue
                 pad = max(4, row.height // 3)
-                return Located("plate", list(run), [_row_band(row, run[0].box[0], run[-1].x2, pad)],
+                return Located("name", words, [_row_band(row, words[0].box[0], words[-1].x2, pad)],
                                how="pattern", label_score=0.7)
     return None
+
+
+def _reads_as_address(text: str, match_address) -> bool:  # type: ignore[no-untyped-def]
+    folded = fold(text)
+    if _NOT_AN_ADDRESS.search(folded):
+        return False
+    units = len(_ADDRESS_UNITS.findall(folded))
+    if units == 0 and text.count(",") < 2:
+        return False
+    match = match_address(text)
+    # Two unit words and a district; or, with the unit words left out ("12 Bà Triệu, P.2, Sa
+    # Đéc, Đồng Tháp"), parts that resolve down to the ward.
+    return bool((units >= 2 and match.district_code) or (text.count(",") >= 2 and match.complete))
+
+
+def _in_any(box: Box, regions: Sequence[Box]) -> bool:
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    return any(r[0] <= cx <= r[0] + r[2] and r[1] <= cy <= r[1] + r[3] for r in regions)
 
 
 def _overlaps(a: Box, b: Box) -> bool:
@@ -478,7 +594,8 @@ def locate_issuer_caps(labelled: Sequence[RowLabels], card_height: int) -> Optio
                 continue
             raw = " ".join(w.text for w in run)
             folded = fold(raw)
-            if "ngay" in folded or "chu xe" in folded:
+            # A unit's name has no commas; an address in capitals ("TỔ 5, XÃ ..., HUYỆN ...") does.
+            if "ngay" in folded or "chu xe" in folded or raw.count(",") >= 2:
                 continue
             if not _ISSUER_WORDS.search(folded) and not (_UNIT_TYPE.search(folded) and _mostly_capitals(raw)):
                 continue

@@ -212,3 +212,18 @@ def is_load_row(words: Sequence[str]) -> bool:
 def is_size_row(words: Sequence[str]) -> bool:
     text = " ".join(_clean(w) for w in words)
     return "kich thuoc" in text or "length" in text or "width" in text
+
+
+@lru_cache(maxsize=1)
+def _label_vocabulary() -> frozenset[str]:
+    # The short load and size words ("cao", "nam", "dung") are names and places too.
+    return frozenset(word for label in LABELS if not label.short_ok for variant in label.variants
+                     for word in variant.split() if len(word) >= 2)
+
+
+def is_label_text(text: str) -> bool:
+    """A "value" of two words or more, all of them label words ("HIỆU ĐỘNG CƠ"): the rest of a
+    label, or the next one, read where a value was expected. No brand, model, colour or serial
+    is that. One word alone may be both (folded, the colour "Đen" is the "đến" of a label)."""
+    words = re.sub(r"[^a-z ]+", " ", fold(text)).split()
+    return len(words) >= 2 and all(word in _label_vocabulary() for word in words) and not re.search(r"\d", text)

@@ -56,6 +56,7 @@ def test_a_first_line_read_too_badly_to_be_found_is_added_back_to_the_unit() -> 
     (("BKS", "59B-152.76"), "59B-152.76"),  # a label worded as no lexicon has it
     (("Plate", "62L9", "-", "038.33"), "62L9-038.33"),  # OCR split the plate into words
     (("14N-5985",), "14N-5985"),  # an old car plate, no label at all
+    (("418P-626.", "77"), "418P-626.77"),  # a seal stroke before it read as "4"
 ])
 def test_a_plate_whose_label_is_not_found_is_found_by_its_pattern(texts: tuple[str, ...], plate: str) -> None:
     located = fields.locate_plate_by_pattern([row("Màu", "sơn:", "Đỏ", y=40), row(*texts, y=100)])
@@ -83,3 +84,58 @@ def test_a_plate_pattern_inside_another_fields_value_is_not_taken() -> None:
 def test_text_reads_as_a_plate_only_with_its_series_and_hyphen() -> None:
     assert fields.reads_as_plate("59B-152.76") and fields.reads_as_plate("62L9 - 038.33")
     assert not fields.reads_as_plate("XE") and not fields.reads_as_plate("59B 15276")
+
+
+def test_an_address_whose_label_is_not_found_is_found_by_its_units_after_the_unknown_label() -> None:
+    rows = [row("Nơi", "ở:", "Số", "12,", "Phường", "Láng", "Hạ,", y=100),
+            row("Quận", "Đống", "Đa,", "TP", "Hà", "Nội", y=140),
+            row("CCCD:", "001203952", y=180)]
+    located = fields.locate_address_by_pattern(fields.label_rows(rows))
+    assert located is not None and located.how == "pattern"
+    # Both wrapped rows, and not the ID line below them.
+    assert located.text == "Số 12, Phường Láng Hạ, Quận Đống Đa, TP Hà Nội"
+    assert len(located.regions) == 2
+
+
+def test_an_address_printed_without_unit_words_is_found_when_its_parts_resolve_to_a_ward() -> None:
+    rows = [row("Ở:", "123", "Bà", "Triệu,", "P.2,", "Sa", "Đéc,", "Đồng", "Tháp", y=100)]
+    located = fields.locate_address_by_pattern(fields.label_rows(rows))
+    assert located is not None and located.text == "123 Bà Triệu, P.2, Sa Đéc, Đồng Tháp"
+
+
+@pytest.mark.parametrize("texts", [
+    ("CÔNG", "AN", "HUYỆN", "CỦ", "CHI,", "TP", "HỒ", "CHÍ", "MINH"),  # the issuing unit
+    ("CỘNG", "HOÀ", "XÃ", "HỘI", "CHỦ", "NGHĨA", "VIỆT", "NAM"),  # the national motto
+    ("Quận", "Đống", "Đa,", "ngày", "04", "tháng", "04", "năm", "2020"),  # the date line
+    ("Màu", "sơn:", "Đỏ"),
+])
+def test_rows_that_name_places_but_are_no_address_yield_none(texts: tuple[str, ...]) -> None:
+    assert fields.locate_address_by_pattern(fields.label_rows([row(*texts)])) is None
+
+
+def test_an_address_pattern_inside_another_fields_value_is_not_taken() -> None:
+    rows = [row("Số", "12,", "Phường", "Láng", "Hạ,", "Quận", "Đống", "Đa,", "Hà", "Nội", y=100)]
+    assert fields.locate_address_by_pattern(fields.label_rows(rows), [(0, 90, 2000, 50)]) is None
+
+
+def test_an_owners_name_whose_label_is_not_found_is_the_capitals_after_the_unknown_label() -> None:
+    rows = [row("Người", "đứng", "tên:", "TRẦN", "THỊ", "CÚC", "Mã", "máy:", "JF12E123456", y=100)]
+    located = fields.locate_name_by_pattern(fields.label_rows(rows))
+    assert located is not None and located.how == "pattern"
+    assert located.text == "TRẦN THỊ CÚC"  # up to the next label's colon
+
+
+@pytest.mark.parametrize("texts", [
+    ("Đơn", "vị:", "CÔNG", "AN", "TỈNH", "LÂM", "ĐỒNG"),  # a unit, in capitals too
+    ("Hiệu:", "HONDA"),  # one word
+    ("Ghi", "chú:", "Xe", "nhập", "khẩu"),  # not in capitals
+    ("Số", "khung:", "RLHJC51", "EY123456"),  # digits
+    ("TRẦN", "THỊ", "CÚC"),  # no colon: no unknown label ends before it
+])
+def test_rows_that_hold_no_name_after_a_label_yield_none(texts: tuple[str, ...]) -> None:
+    assert fields.locate_name_by_pattern(fields.label_rows([row(*texts)])) is None
+
+
+def test_an_address_in_capitals_is_not_taken_for_the_issuing_unit() -> None:
+    rows = [row("TỔ", "5,", "XÃ", "ĐAK", "SMAR,", "HUYỆN", "KBANG,", "TỈNH", "GIA", "LAI", y=100)]
+    assert fields.locate_issuer_caps(fields.label_rows(rows), 600) is None

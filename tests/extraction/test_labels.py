@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.extraction.labels import find_labels
+from services.extraction.labels import find_labels, is_label_text
 
 
 def value_after_label(words: list[str]) -> list[str]:
@@ -38,3 +38,14 @@ def test_a_garbled_gloss_right_after_its_label_is_not_taken_for_the_value(words:
 
 def test_a_value_unlike_the_gloss_is_kept_whole() -> None:
     assert value_after_label(["Chủ", "xe", "(Owner):", "NGUYỄN", "THANH", "MY"]) == ["NGUYỄN", "THANH", "MY"]
+
+
+@pytest.mark.parametrize("text", ["HIỆU ĐỘNG CƠ", "Số máy", "Nguồn gốc"])
+def test_label_words_read_where_a_value_was_expected_are_no_value(text: str) -> None:
+    assert is_label_text(text)
+
+
+@pytest.mark.parametrize("text", ["Đen", "Bạc Đen", "Màu", "HONDA", "Air Blade", "JF12E-123456", "Nhập khẩu"])
+def test_values_that_share_a_word_with_a_label_are_still_values(text: str) -> None:
+    # One word alone may be both: folded, the colour "Đen" is the "đến" of "có giá trị đến".
+    assert not is_label_text(text)

@@ -5,8 +5,11 @@ measure how fields are found by label and pattern on a layout it has not seen; t
 below what it measured and rise as field finding improves, never fall to let a change pass.
 
 Measured 2026-12-02, 8 sides, 116 fields: 0.603 (70 right), plates 7 of 8; before plates were
-found by their pattern (locate_plate_by_pattern) 0.560 (65), plates 2 of 8. Most misses are
-values left empty: a label worded otherwise was not found.
+found by their pattern (locate_plate_by_pattern) 0.560 (65), plates 2 of 8. Later that day, on
+another machine (its OCR reads a few words differently: the same code gave 0.586, plates 6):
+0.655 (76), with addresses and owners' names found by their pattern where their label is not
+(locate_address_by_pattern, locate_name_by_pattern) and a plate behind a stray mark. Most misses
+are values left empty: a label worded otherwise was not found.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tests.support.engine import layout_family_runs
 
 pytestmark = pytest.mark.slow  # 8 sides: about half a minute on the shared 2-core machine
 
-FLOOR = 0.58  # 3 fields below the measurement
+FLOOR = 0.63  # 3 fields below the measurement
 PLATES_FLOOR = 7
 
 

@@ -30,14 +30,15 @@ def test_every_turn_of_a_card_is_read_upright(index: int, condition: str) -> Non
 
     card = generate_card(4040, index, condition=condition, sides=(Side.BACK,))
     image = card.sides[Side.BACK]
-    plates = {}
+    right: dict[int, int] = {}
     for degrees in (0, 90, 180, 270):
         outcome = engine().extract([turned(image.image, degrees)])
         assert outcome.ok, (degrees, outcome.detail)
         reading = outcome.sides[0]
         assert reading.side == Side.BACK, degrees
-        plates[degrees] = reading.value("plate")
-    right = [d for d, plate in plates.items() if same_value("plate", plate, image.truth["plate"])]
-    # Read upright every way round: the plate comes out as on the upright card (or, where the
-    # upright read misses it too, the same on every turn).
-    assert len(right) == 4 or len(set(plates.values())) == 1, plates
+        right[degrees] = sum(same_value(name, reading.value(name), value) for name, value in image.truth.items() if value)
+    # Read upright every way round: a turn read upside down or sideways gets next to nothing
+    # right; read upright, about as much as the upright card (a turned and straightened picture
+    # is resampled, so a value or two may read otherwise). One plate is not the measure: on one
+    # machine's OCR the upright read took a wrong plate where the turned reads found none.
+    assert right[0] >= 4 and all(count >= 0.6 * right[0] for count in right.values()), right
