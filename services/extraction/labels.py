@@ -93,12 +93,14 @@ def _variants() -> list[tuple[Label, str, int]]:
     return out
 
 
-def _similar(text: str, variant: str) -> float:
+def _similar(text: str, variant: str, cutoff: float = 0.0) -> float:
+    """1.0 for the same text; else the fuzzy ratio, or 0.0 below `cutoff` (which lets the
+    ratio give up early)."""
     if text == variant:
         return 1.0
     if len(variant) < 6:
         return 0.0  # short words must match exactly
-    return fuzz.ratio(text, variant) / 100.0
+    return fuzz.ratio(text, variant, score_cutoff=cutoff * 100) / 100.0
 
 
 def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool = False) -> list[LabelHit]:
@@ -106,6 +108,17 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
     folded = [_clean(w) for w in words]
     has_digit = [bool(re.search(r"\d", w)) for w in words]
     candidates: list[tuple[float, int, LabelHit]] = []
+    # Each window's text once per row, not once per variant: this runs for every row of every
+    # reading of a page.
+    windows: dict[tuple[int, int], Optional[str]] = {}
+
+    def window(start: int, width: int) -> Optional[str]:
+        key = (start, width)
+        if key not in windows:
+            fits = width >= 1 and start + width <= len(words) and not any(has_digit[start:start + width])
+            windows[key] = " ".join(w for w in folded[start:start + width] if w) if fits else None
+        return windows[key]
+
     for start in range(len(words)):
         if not folded[start] or has_digit[start]:
             continue
@@ -116,12 +129,13 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
             # Compare windows of about the variant's size (OCR merges and splits words); the
             # best window wins, and a window of the variant's own size wins a tie.
             best: Optional[tuple[float, int]] = None
+            threshold = 0.82 if len(variant) >= 10 else 0.86
             for width in (size, size + 1, size - 1):
-                if width < 1 or start + width > len(words) or any(has_digit[start:start + width]):
+                text = window(start, width)
+                if text is None:
                     continue
-                text = " ".join(w for w in folded[start:start + width] if w)
-                score = _similar(text, variant) - 0.03 * abs(width - size)
-                threshold = 0.82 if len(variant) >= 10 else 0.86
+                penalty = 0.03 * abs(width - size)
+                score = _similar(text, variant, threshold + penalty) - penalty
                 if score >= threshold and (best is None or score > best[0]):
                     best = (score, width)
             if best is not None:
