@@ -24,26 +24,34 @@ class Grammar:
     name: str
     alternatives: tuple[tuple[Token, ...], ...]
 
-    def _states(self, text: str) -> set[tuple[int, int, int]]:
+    def _states(self, text: str) -> frozenset[tuple[int, int, int]]:
         """(alternative, token, repeats so far) after reading `text`."""
-        states = {(a, 0, 0) for a in range(len(self.alternatives))}
-        for ch in text:
-            following: set[tuple[int, int, int]] = set()
-            for state in _closure(self, states):
-                a, t, n = state
-                tokens = self.alternatives[a]
-                if t < len(tokens) and ch in tokens[t][0] and n < tokens[t][2]:
-                    following.add((a, t, n + 1))
-            states = following
-            if not states:
-                break
-        return states
+        return _states_after(self, text)
 
     def accepts_prefix(self, text: str) -> bool:
         return bool(self._states(text))
 
     def complete(self, text: str) -> bool:
         return any(t == len(self.alternatives[a]) for a, t, _n in _closure(self, self._states(text)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _states_after(grammar: Grammar, text: str) -> frozenset[tuple[int, int, int]]:
+    # From the states after all but the last character: the beam asks for every prefix it
+    # extends, so each step is worked out once.
+    if not text:
+        return frozenset((a, 0, 0) for a in range(len(grammar.alternatives)))
+    before = _states_after(grammar, text[:-1])
+    if not before:
+        return before
+    ch = text[-1]
+    following: set[tuple[int, int, int]] = set()
+    for state in _closure(grammar, set(before)):
+        a, t, n = state
+        tokens = grammar.alternatives[a]
+        if t < len(tokens) and ch in tokens[t][0] and n < tokens[t][2]:
+            following.add((a, t, n + 1))
+    return frozenset(following)
 
 
 def _closure(grammar: Grammar, states: set[tuple[int, int, int]]) -> set[tuple[int, int, int]]:
