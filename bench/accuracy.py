@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from bench.scoring import FieldRow, Report, score_side  # noqa: E402
+from bench.scoring import FieldRow, Report, TimedSide, score_side  # noqa: E402
 from services.domain.results import ExtractionOutcome, SideReading  # noqa: E402
 from services.domain.schema import Side  # noqa: E402
 from tools.synth.dataset import CardRecord, load_set  # noqa: E402
@@ -135,8 +135,11 @@ def run(cards: Sequence[CardRecord], extractor, *, fail_fast: bool = False, prog
                 report.errors += 1
             elif reading.side != side:
                 report.wrong_side += 1
-            report.scores.extend(score_side(record.truth, reading, side, card_id=card.card_id,
-                                            condition=card.condition))
+            scored = score_side(record.truth, reading, side, card_id=card.card_id, condition=card.condition)
+            report.scores.extend(scored)
+            report.timed.append(TimedSide(card.card_id, side.value, card.condition, report.seconds[-1],
+                                          dict(reading.timings) if reading is not None else {},
+                                          sum(s.correct for s in scored), len(scored)))
             done += 1
             if progress and (done % 20 == 0 or done == total):
                 print(f"  {done}/{total} sides, {sum(report.seconds):.0f} s", file=sys.stderr)
@@ -178,6 +181,7 @@ def summary_pairs(report: Report, engine: str, cards: int) -> list[tuple[str, st
         pairs.append((f"caught@{row.threshold:g}", _fmt(row.caught)))
     latency = report.latency
     pairs += [("median_s", _fmt(latency.median, 3)), ("p95_s", _fmt(latency.p95, 3)),
+              ("max_s", _fmt(max(report.seconds), 3) if report.seconds else "-"),
               ("errors", str(report.errors)), ("wrong_side", str(report.wrong_side)),
               ("peak_rss_100_cards_mb", _fmt(report.peak_rss_100_cards_mb, 0)),
               ("peak_rss_mb", _fmt(report.peak_rss_mb, 0))]
@@ -210,6 +214,12 @@ def print_report(report: Report, engine: str, cards: int, out=sys.stdout) -> str
     latency = report.latency
     print(f"\nSeconds per side: median {_fmt(latency.median)}, p95 {_fmt(latency.p95)} (n={latency.n}); "
           f"errors {report.errors}, read as the other side {report.wrong_side}", file=out)
+    print("Slowest sides (the engine's own stages in seconds; fields right):", file=out)
+    for timed in report.slowest(5):
+        stages = ", ".join(f"{k} {v:.2f}" if k != "cut_short" else "cut short by the budget"
+                           for k, v in timed.stages.items()) or "no reading"
+        print(f"  {timed.seconds:6.2f} s  {timed.card_id} {timed.side} ({timed.condition}): {stages}; "
+              f"{timed.right} of {timed.fields} right", file=out)
     line = "SUMMARY " + " ".join(f"{k}={v}" for k, v in summary_pairs(report, engine, cards))
     print(line, file=out)
     return line
@@ -229,6 +239,7 @@ def report_json(report: Report, engine: str, cards: int, set_dir: str) -> dict[s
         "auroc": report.auroc,
         "thresholds": [asdict(row) for row in report.thresholds],
         "latency": asdict(report.latency),
+        "slowest": [asdict(t) for t in report.slowest(5)],
         "errors": report.errors,
         "wrong_side": report.wrong_side,
         "scores": [asdict(score) for score in report.scores],

@@ -249,6 +249,17 @@ def latency(seconds: Sequence[float]) -> Latency:
 # ---- the whole report -----------------------------------------------------------------------
 
 @dataclass
+class TimedSide:
+    card_id: str
+    side: str
+    condition: str
+    seconds: float
+    stages: dict[str, float]  # the engine's own timings of the side (align, read, fields, cut_short)
+    right: int
+    fields: int
+
+
+@dataclass
 class Report:
     scores: list[FieldScore]
     seconds: list[float] = field(default_factory=list)
@@ -257,10 +268,15 @@ class Report:
     # Peak resident memory (MB) of the scoring process once 100 cards were read, and at the end.
     peak_rss_100_cards_mb: Optional[float] = None
     peak_rss_mb: Optional[float] = None
+    # Per side read: where its time went, to tell the slowest ones and why.
+    timed: list["TimedSide"] = field(default_factory=list)
 
     @property
     def fields(self) -> dict[str, FieldRow]:
         return by_field(self.scores)
+
+    def slowest(self, count: int = 5) -> list[TimedSide]:
+        return sorted(self.timed, key=lambda t: -t.seconds)[:count]
 
     @property
     def conditions(self) -> dict[str, FieldRow]:

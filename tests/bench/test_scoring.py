@@ -234,7 +234,7 @@ def test_percentiles_interpolate_linearly():
 def test_summary_pairs_include_every_headline_figure():
     keys = dict(summary_pairs(perfect_report(), "x", 2))
     for key in ("field_acc", "field_acc_nonempty", "cer", "cards_all_right", "acc_scan", "acc_photo", "acc_front",
-                "acc_back", "auroc", "median_s", "p95_s", "errors", "wrong_side"):
+                "acc_back", "auroc", "median_s", "p95_s", "max_s", "errors", "wrong_side"):
         assert key in keys
     for t in ("0.5", "0.7", "0.8", "0.9", "0.95"):
         assert f"flagged@{t}" in keys and f"caught@{t}" in keys
@@ -262,3 +262,20 @@ def test_benchmark_run_scores_a_generated_set_and_records_peak_memory(tmp_path):
     assert report.peak_rss_mb is not None and report.peak_rss_mb > 10
     assert report.peak_rss_100_cards_mb is None  # fewer than 100 cards were read
     assert dict(summary_pairs(report, "echo", 1))["peak_rss_mb"] != "-"
+    # Each side read is timed with its fields right, for the slowest-sides list.
+    assert [(t.card_id, t.right == t.fields) for t in report.timed] == [(cards[0].card_id, True)] * 2
+
+
+def test_the_report_names_the_slowest_sides_with_the_engines_stages():
+    from bench.scoring import TimedSide
+
+    report = perfect_report()
+    report.timed = [TimedSide("c1", "front", "scan", 0.4, {"align": 0.1, "read": 0.2, "fields": 0.1}, 5, 5),
+                    TimedSide("c2", "back", "hard", 9.1, {"align": 2.0, "read": 6.0, "cut_short": 1.0}, 3, 29),
+                    TimedSide("c2", "front", "hard", 1.0, {}, 0, 5)]
+    assert [t.seconds for t in report.slowest(2)] == [9.1, 1.0]
+    out = io.StringIO()
+    print_report(report, "x", 2, out=out)
+    text = out.getvalue()
+    assert "9.10 s  c2 back (hard): align 2.00, read 6.00, cut short by the budget; 3 of 29 right" in text
+    assert "c2 front (hard): no reading; 0 of 5 right" in text
