@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional, Sequence
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from services.domain.vietnamese import fold
 
@@ -93,14 +93,25 @@ def _variants() -> list[tuple[Label, str, int]]:
     return out
 
 
-def _similar(text: str, variant: str, cutoff: float = 0.0) -> float:
-    """1.0 for the same text; else the fuzzy ratio, or 0.0 below `cutoff` (which lets the
-    ratio give up early)."""
+# Below every threshold a label is accepted at (0.82): ratios under it are not worth returning.
+_NEAR = 80.0
+
+
+@lru_cache(maxsize=1)
+def _variant_texts() -> tuple[list[str], int]:
+    """The variants' texts in the order of `_variants()`, and the most words one has."""
+    variants = _variants()
+    return [variant for _label, variant, _size in variants], max(size for _l, _v, size in variants)
+
+
+def _scored(text: str, variant: str, ratio: float, cutoff: float) -> float:
+    """How like a variant a window's text is, 0..1, from their fuzzy ratio (0-100): 1.0 for
+    the same text, else the ratio when it reaches `cutoff` (0..1) and 0.0 below it."""
     if text == variant:
         return 1.0
     if len(variant) < 6:
         return 0.0  # short words must match exactly
-    return fuzz.ratio(text, variant, score_cutoff=cutoff * 100) / 100.0
+    return ratio / 100.0 if ratio >= cutoff * 100 else 0.0
 
 
 def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool = False) -> list[LabelHit]:
@@ -119,10 +130,23 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
             windows[key] = " ".join(w for w in folded[start:start + width] if w) if fits else None
         return windows[key]
 
+    variants = _variants()
+    texts, widest = _variant_texts()
     for start in range(len(words)):
         if not folded[start] or has_digit[start]:
             continue
-        for label, variant, size in _variants():
+        # Every variant against every window from here, in one call per window (rapidfuzz's
+        # loop, not Python's): the fuzzy ratios, 0-100, of those that come near.
+        ratios: dict[tuple[int, int], float] = {}
+        for width in range(1, widest + 2):
+            text = window(start, width)
+            if text is None:
+                continue
+            for _choice, ratio, index in process.extract(text, texts, scorer=fuzz.ratio, score_cutoff=_NEAR,
+                                                         limit=None):
+                ratios[(index, width)] = ratio
+        for index in sorted({index for index, _width in ratios}):
+            label, variant, size = variants[index]
             if label.short_ok and not ((load_row and label.key in LOAD_ROW_KEYS)
                                        or (size_row and label.key in SIZE_ROW_KEYS)):
                 continue
@@ -131,11 +155,11 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
             best: Optional[tuple[float, int]] = None
             threshold = 0.82 if len(variant) >= 10 else 0.86
             for width in (size, size + 1, size - 1):
-                text = window(start, width)
-                if text is None:
+                ratio = ratios.get((index, width))
+                if ratio is None:
                     continue
                 penalty = 0.03 * abs(width - size)
-                score = _similar(text, variant, threshold + penalty) - penalty
+                score = _scored(window(start, width) or "", variant, ratio, threshold + penalty) - penalty
                 if score >= threshold and (best is None or score > best[0]):
                     best = (score, width)
             if best is not None:
