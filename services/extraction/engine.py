@@ -395,18 +395,15 @@ class Engine:
             if issuer is not None:
                 located["issued_at"] = issuer
         if "plate" not in located or not locate.reads_as_plate(located["plate"].text):
-            taken = [region for key, item in located.items() if key != "plate" for region in item.regions]
-            plate = locate.locate_plate_by_pattern(page.rows, taken)
+            plate = locate.locate_plate_by_pattern(page.rows, _regions_but(located, "plate"))
             if plate is not None:
                 located["plate"] = plate
         if "address" not in located or not located["address"].words:
-            taken = [region for key, item in located.items() if key != "address" for region in item.regions]
-            address = locate.locate_address_by_pattern(page.labelled, taken)
+            address = locate.locate_address_by_pattern(page.labelled, _regions_but(located, "address"))
             if address is not None:
                 located["address"] = address
         if "name" not in located or not located["name"].words:
-            taken = [region for key, item in located.items() if key != "name" for region in item.regions]
-            name = locate.locate_name_by_pattern(page.labelled, taken)
+            name = locate.locate_name_by_pattern(page.labelled, _regions_but(located, "name"))
             if name is not None:
                 located["name"] = name
         if context.side == Side.FRONT and "id" not in located:
@@ -452,7 +449,7 @@ class Engine:
         # Readings of the value: the page read, and each row read again on its own by every
         # recogniser with settings for the field's type. A wrapped value may have picked up a
         # row that belongs to something else, so every prefix of the rows is a candidate.
-        sources: list[list[list[OcrWord]]] = [[[w for w in item.words if _inside(w, region)]
+        sources: list[list[list[OcrWord]]] = [[[w for w in item.words if locate.inside(w, region)]
                                                for region in item.regions]]
         weights = [1.0]
         rereads = () if self.budget.spent(BUDGET_REREADS) else self.config.languages
@@ -692,10 +689,10 @@ def _serial_core(text: str) -> str:
     return "".join(tokens)
 
 
-def _inside(word: OcrWord, region: tuple[int, int, int, int]) -> bool:
-    cx = word.box[0] + word.box[2] / 2
-    cy = word.box[1] + word.box[3] / 2
-    return region[0] <= cx <= region[0] + region[2] and region[1] <= cy <= region[1] + region[3]
+def _regions_but(located: dict[str, locate.Located], name: str) -> list[tuple[int, int, int, int]]:
+    """The value regions of every field found but `name`: a value found by its pattern lies
+    outside them."""
+    return [region for key, item in located.items() if key != name for region in item.regions]
 
 
 def _union_regions(regions: Sequence[tuple[int, int, int, int]]) -> Optional[tuple[int, int, int, int]]:

@@ -424,8 +424,6 @@ def locate_address_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box
     The issuing unit ("Công an tỉnh ..."), the national motto and the date line name places
     too, and are never it. A value starts after a colon among its first words, which ends the
     unknown label before it."""
-    from services.domain.addresses import match_address
-
     for index, item in enumerate(labelled):
         row = item.row
         label_words = {id(w) for hit in item.hits for w in row.words[hit.start:hit.end]}
@@ -448,13 +446,14 @@ def locate_address_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box
             _continue_rows(located, labelled, index, run[0].box[0], words[-1].x2 + 4 * row.height, pad)
             # A row below holding a colon starts another (unknown) label; one without may still
             # be another unlabelled line: the most rows that read as an address.
-            rows_of = [[w for w in located.words if _in_any(w.box, [region])] for region in located.regions]
+            rows_of = [[w for w in located.words if inside(w, region)] for region in located.regions]
             limit = next((i for i, held in enumerate(rows_of) if i and any(w.text.rstrip().endswith(":") for w in held)),
                          len(rows_of))
             for size in range(limit, 0, -1):
-                kept = Located("address", [w for w in located.words if _in_any(w.box, located.regions[:size])],
+                kept = Located("address", [w for w in located.words
+                                           if any(inside(w, region) for region in located.regions[:size])],
                                located.regions[:size], how="pattern", label_score=0.7)
-                if _reads_as_address(kept.text, match_address):
+                if _reads_as_address(kept.text):
                     return kept
     return None
 
@@ -498,7 +497,9 @@ def locate_name_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box] =
     return None
 
 
-def _reads_as_address(text: str, match_address) -> bool:  # type: ignore[no-untyped-def]
+def _reads_as_address(text: str) -> bool:
+    from services.domain.addresses import match_address
+
     folded = fold(text)
     if _NOT_AN_ADDRESS.search(folded):
         return False
@@ -511,10 +512,11 @@ def _reads_as_address(text: str, match_address) -> bool:  # type: ignore[no-unty
     return bool((units >= 2 and match.district_code) or (text.count(",") >= 2 and match.complete))
 
 
-def _in_any(box: Box, regions: Sequence[Box]) -> bool:
-    x, y, w, h = box
-    cx, cy = x + w / 2, y + h / 2
-    return any(r[0] <= cx <= r[0] + r[2] and r[1] <= cy <= r[1] + r[3] for r in regions)
+def inside(word: OcrWord, region: Box) -> bool:
+    """The word's centre lies in the region."""
+    cx = word.box[0] + word.box[2] / 2
+    cy = word.box[1] + word.box[3] / 2
+    return region[0] <= cx <= region[0] + region[2] and region[1] <= cy <= region[1] + region[3]
 
 
 def _overlaps(a: Box, b: Box) -> bool:
