@@ -406,6 +406,11 @@ class Engine:
             name = locate.locate_name_by_pattern(page.labelled, _regions_but(located, "name"))
             if name is not None:
                 located["name"] = name
+        if context.side == Side.BACK:
+            missing = [name for name in ("engine", "chassis") if name not in located or not located[name].words]
+            if missing:
+                taken = [region for key, item in located.items() if key not in missing for region in item.regions]
+                located.update(locate.locate_serials_by_pattern(page.labelled, taken, missing))
         if context.side == Side.FRONT and "id" not in located:
             number = locate.locate_certificate_number(page.rows)
             if number is not None:

@@ -140,17 +140,29 @@ def _beside(labelled: Sequence[RowLabels], label_words: Sequence[OcrWord], x_fro
     top, bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
     height = max(1, bottom - top)
     out = []
+    own = {id(w) for w in label_words}
     for item in labelled:
         if item.row.bottom < top - 3 * height or item.row.top > bottom + 3 * height:
             continue
+        # In another row, the words after one of its labels are that label's value.
+        other = not any(id(w) in own for w in item.row.words)
+        first_label_x = min((item.row.words[h.start].box[0] for h in item.hits), default=None) if other else None
         for word in item.row.words:
             if id(word) in taken or not x_from - height <= word.box[0] + word.box[2] / 2 < x_to:
                 continue
+            if first_label_x is not None and word.box[0] > first_label_x:
+                continue
+            if word.box[3] > 2.2 * height and not re.search(r"\d", word.text) and \
+                    len(re.sub(r"\W", "", word.text)) <= 2:
+                continue  # a seal's or a signature's stroke: tall, and a letter or two
             word_top, word_bottom = word.box[1], word.box[1] + word.box[3]
             middle = (word_top + word_bottom) / 2
             near = top - 0.6 * height <= middle <= bottom + 0.6 * height
             overlap = min(bottom, word_bottom) - max(top, word_top)
-            if near or (word.box[3] > 1.3 * height and overlap >= 0.5 * height):
+            # A tall word is a large plate rising above its label; a tall mark without a
+            # digit is a seal's or a signature's stroke.
+            tall = word.box[3] > 1.3 * height and overlap >= 0.5 * height and bool(re.search(r"\d", word.text))
+            if near or tall:
                 out.append(word)
     out.sort(key=lambda w: w.box[0])
     return out
@@ -259,17 +271,30 @@ def _continue_rows(located: Located, labelled: Sequence[RowLabels], index: int, 
         if any(x0 - tolerance <= candidate.row.words[h.start].box[0] < x1 for h in candidate.hits):
             return
         words = _first_run(words_between(candidate.row, x0 - tolerance, x1), previous.height)
-        if not words or _looks_like_gloss(words) or _is_other_line(words):
+        if not words or _looks_like_gloss(words) or _is_other_line(words) or _starts_label(words):
             return
+        again = {id(w) for w in words} & {id(w) for w in located.words}
+        if again:
+            # Words taken as beside the label lie in this row (a value printed a little below a
+            # short label): the row is the value's, its words and region counted once.
+            located.words = [w for w in located.words if id(w) not in again]
+            located.regions = [r for r in located.regions if any(inside(w, r) for w in located.words)]
         located.words.extend(words)
         located.regions.append(_row_band(candidate.row, words[0].box[0], words[-1].x2, pad))
         previous = candidate.row
 
 
+def _starts_label(words: Sequence[OcrWord]) -> bool:
+    """A row that opens with a colon among its first words ("Đ/c: ...") starts a label of its
+    own, found or not: it continues no value."""
+    return any(w.text.rstrip().endswith((":", ";")) and not re.search(r"\d", w.text) for w in words[:3])
+
+
 def _is_other_line(words: Sequence[OcrWord]) -> bool:
     """The date line and an issuing unit in capitals are never the rest of a wrapped value."""
     folded = fold(" ".join(w.text for w in words))
-    return bool(re.search(r"\bngay\b.*\bthang\b|\bthang\b.*\bnam\b", folded)) or \
+    # The day's digits may be read glued to "tháng" ("26tháng").
+    return bool(re.search(r"\bngay\b.*thang\b|\bthang\b.*\bnam\b", folded)) or \
         bool(re.search(r"\bcong an\b|\bcsgt\b|\bcanh sat\b", folded) and
              " ".join(w.text for w in words).isupper())
 
@@ -338,16 +363,35 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
 
 
 _NUMBER_LABEL = re.compile(r"^s[oố]\W*(?:\(?\s*n[o°º0]\W*\)?)?\W*$", re.IGNORECASE)
+# Words that may stand between "Số" and its colon in the certificate number's label ("Số giấy",
+# "Số GCN", "Số giấy chứng nhận"); not "đăng ký", which a plate's label may hold.
+_NUMBER_WORDS = frozenset({"giay", "gcn", "seri", "serial", "chung", "nhan"})
 
 
 # The "(N°)" after "Số", as OCR reads it: "(N°)", "N0", "(w-)", "(w9".
 _NUMBER_GLOSS = r"(?:\([^)\s]{0,3}\)?|n[o°º0]?)?"
 
 
+def _without_paper_words(row: Row, folded: list[str]) -> tuple[Row, list[str]]:
+    """The row with the words naming the paper after "Số" dropped ("Số giấy:" reads as "Số:"),
+    their colon kept on "Số"."""
+    words, texts = [], []
+    for word, key in zip(row.words, folded):
+        core = re.sub(r"[^a-z]", "", key)
+        if texts and core in _NUMBER_WORDS and re.fullmatch(r"s[oø0]:?", re.sub(r"[^a-z0-9:]", "", texts[-1])):
+            if key.rstrip().endswith(":") and not texts[-1].endswith(":"):
+                texts[-1] += ":"
+            continue
+        words.append(word)
+        texts.append(key)
+    return (row, folded) if len(words) == len(row.words) else (Row(words=words), texts)
+
+
 def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
     """`Số: 012345` (front): `Số`, maybe `(N°)`, a colon, then digits (maybe in groups)."""
     for row in rows:
         folded = [fold(w.text) for w in row.words]
+        row, folded = _without_paper_words(row, folded)
         for i, key in enumerate(folded):
             glued = re.match(r"^\W*s[oø0]\W*" + _NUMBER_GLOSS + r"\W*[:.]\W*([0-9oil]{2,}.*)$", key)
             if glued:
@@ -495,6 +539,72 @@ def locate_name_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box] =
                 return Located("name", words, [_row_band(row, words[0].box[0], words[-1].x2, pad)],
                                how="pattern", label_score=0.7)
     return None
+
+
+# An engine or chassis number as printed: capitals and digits (a hyphen may split it), at least
+# four digits and a letter; a VIN is 17 of them without I, O or Q.
+_SERIAL = re.compile(r"(?=[A-Z0-9-]*[A-Z])(?=(?:[A-Z-]*\d){4})[A-Z0-9][A-Z0-9-]{5,18}[A-Z0-9]")
+_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+
+
+def _serial_runs(labelled: Sequence[RowLabels], taken: Sequence[Box]) -> list[tuple[Row, list[OcrWord], str]]:
+    """Runs of one or two words, in reading order, outside labels and other fields' values, that
+    read as a serial: glued, all capitals and digits (a serial cut in two by a space is one)."""
+    out: list[tuple[Row, list[OcrWord], str]] = []
+    for item in labelled:
+        row = item.row
+        held = {id(w) for hit in item.hits for w in row.words[hit.start:hit.end]}
+        words = row.words
+        i = 0
+        while i < len(words):
+            found = None
+            for size in (2, 1):
+                run = words[i:i + size]
+                if len(run) < size or any(id(w) in held or any(_overlaps(w.box, box) for box in taken)
+                                          or w.text.rstrip().endswith(":") for w in run):
+                    continue
+                glued = "".join(w.text for w in run).strip(".,;")
+                # Both halves of a cut serial hold digits; a letter or a word before it is no part.
+                if size == 2 and not all(re.fullmatch(r"[A-Z0-9-]{3,}", w.text.strip(".,;")) and
+                                         re.search(r"\d", w.text) for w in run):
+                    continue
+                if _SERIAL.fullmatch(glued) and not _PLATE_TEXT.fullmatch(_glued(glued)) and \
+                        not re.search(r"\d{1,2}/\d{1,2}/\d{4}", glued):
+                    found = (run, glued)
+                    break
+            if found is None:
+                i += 1
+                continue
+            out.append((row, list(found[0]), found[1]))
+            i += len(found[0])
+    return out
+
+
+def locate_serials_by_pattern(labelled: Sequence[RowLabels], taken: Sequence[Box], missing: Sequence[str]
+                              ) -> dict[str, Located]:
+    """The engine and chassis numbers whose labels were not found (worded otherwise, lost in the
+    page read), by their values: a 17-character VIN is the chassis; of the other serials left,
+    in reading order, the first is the engine and the next the chassis (the order every card
+    prints them in), each only where that field is missing."""
+    runs = _serial_runs(labelled, taken)
+    out: dict[str, Located] = {}
+
+    def take(name: str, row: Row, run: list[OcrWord]) -> None:
+        pad = max(4, row.height // 3)
+        out[name] = Located(name, run, [_row_band(row, run[0].box[0], run[-1].x2, pad)], how="pattern",
+                            label_score=0.6)
+
+    rest = []
+    for row, run, glued in runs:
+        if "chassis" in missing and "chassis" not in out and _VIN.fullmatch(glued.replace("-", "")):
+            take("chassis", row, run)
+        else:
+            rest.append((row, run, glued))
+    for name in ("engine", "chassis"):
+        if name in missing and name not in out and rest:
+            row, run, _glued = rest.pop(0)
+            take(name, row, run)
+    return out
 
 
 def _reads_as_address(text: str) -> bool:

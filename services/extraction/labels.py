@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -31,9 +31,9 @@ LABELS: tuple[Label, ...] = (
                    "owner full name", "owners full name", "owner s name", "full name", "owner"), "name"),
     Label("address", ("dia chi", "dia chi thuong tru", "noi thuong tru", "address"), "address"),
     Label("engine", ("so may", "so dong co", "engine n", "engine no", "engine number", "engine n o"), "engine"),
-    Label("chassis", ("so khung", "chassis n", "chassis no", "chassis number", "frame no"), "chassis"),
+    Label("chassis", ("so khung", "chassis n", "chassis no", "chassis number", "frame no", "so vin"), "chassis"),
     Label("brand", ("nhan hieu", "nhan hieu xe", "brand", "hieu xe", "mark"), "brand"),
-    Label("model", ("so loai", "model code", "model"), "model"),
+    Label("model", ("so loai", "model code", "model", "kieu loai"), "model"),
     Label("type", ("loai xe", "type"), "type"),
     Label("color", ("mau son", "mau xe", "color", "colour"), "color"),
     Label("capacity", ("dung tich", "dung tich xi lanh", "capacity", "cylinder capacity"), "capacity"),
@@ -59,7 +59,7 @@ LABELS: tuple[Label, ...] = (
                                "date of first registration", "first registration"), "first_issue_date"),
     Label("id_card", ("so cmnd ho chieu", "so cmnd", "so cccd", "so cccd cmnd", "ho chieu", "so dinh danh",
                       "so dinh danh ca nhan", "id card no", "id card passport n", "passport")),
-    Label("origin", ("nguon goc", "nguon goc xe", "origin")),
+    Label("origin", ("nguon goc", "nguon goc xe", "origin", "xuat xu")),
     Label("issuer", ("co quan dang ky", "noi dang ky", "don vi dang ky", "co quan cap", "registered by",
                      "registered at", "registration office", "issued by"), "issued_at"),
 )
@@ -185,7 +185,186 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
         limit = merged[i + 1].start if i + 1 < len(merged) else len(words)
         hit.end = _skip_gloss(words, hit.end)
         hit.end = _skip_garbled_gloss(folded, has_digit, hit, limit)
-    return merged
+    return _with_colon_labels(words, folded, has_digit, merged, load_row=load_row, size_row=size_row)
+
+
+# --- labels worded otherwise, ended by their colon ----------------------------------------------
+# A form's label ends with a colon, whatever its wording: words before a colon that no phrase
+# above matched are compared word by word, in any order, with abbreviations ("SK" for "số khung",
+# "S." for "số", "DT xi lanh") and a few synonyms of the printed words allowed. The colon is the
+# evidence that lets a looser match count.
+_SYNONYMS = (("phuong tien", "xe"), ("so huu", "xe"), ("can cuoc", "cccd"), ("hang", "hieu"),
+             ("kieu", "loai"), ("xuat xuong", "san xuat"), ("sx", "san xuat"))
+_COLON_THRESHOLD = 0.75
+_COLON_WINDOW = 5
+# Words too common to name a label by themselves.
+_COMMON_WORDS = frozenset({"so", "xe", "ngay", "nam", "cua", "n", "no", "of", "s", "the", "va", "ho", "ten"})
+
+
+def _ends_with_colon(words: Sequence[str], index: int) -> bool:
+    text = words[index].rstrip()
+    return text.endswith((":", ";")) and len(text.strip(":; ")) > 0 or \
+        (index + 1 < len(words) and words[index + 1].strip() in (":", ";"))
+
+
+class _Token(NamedTuple):
+    text: str  # folded
+    dotted: bool  # written shortened with a dot ("S.")
+    capitals: bool  # written in capitals or cut by a slash: it may stand for initials ("SK", "Đ/c")
+
+
+def _tokens(words: Sequence[str]) -> list[_Token]:
+    """Folded words of a window (a slash or a dot splits them)."""
+    out: list[_Token] = []
+    for word in words:
+        if re.fullmatch(r"\W*[^\W\d_]/[^\W\d_]\W*", word):
+            # Single letters cut apart by a slash ("Đ/c", "S/K") are one abbreviation.
+            out.append(_Token(re.sub(r"[^a-z]", "", fold(word)), False, True))
+            continue
+        capitals = word.isupper()
+        out.extend(_Token(m.group(0).rstrip("."), m.group(1) is not None, capitals)
+                   for m in re.finditer(r"[0-9a-z]+(\.)?", fold(word)))
+    joined = " ".join(t.text for t in out)
+    for phrase, replacement in _SYNONYMS:
+        if re.search(rf"\b{phrase}\b", joined):
+            flags = {t.text: t for t in out}
+            joined = re.sub(rf"\b{phrase}\b", replacement, joined)
+            out = [_Token(t, flags[t].dotted, flags[t].capitals) if t in flags else _Token(t, False, False)
+                   for t in joined.split()]
+    # A synonym may repeat a word it stands beside ("kiểu loại"): each word counts once.
+    seen: set[str] = set()
+    return [t for t in out if not (t.text in seen or seen.add(t.text))]
+
+
+def _word_match(token: _Token, variant_words: Sequence[str], covered: list[bool]) -> Optional[list[int]]:
+    """Which variant words a token stands for: one word (read with a letter wrong if long), the
+    initials of two to four words in a row, written in capitals ("SK", "DT"), or a word
+    shortened with a dot ("s.")."""
+    text = token.text
+    for j, word in enumerate(variant_words):
+        if not covered[j] and (text == word or (len(text) >= 4 and len(word) >= 4 and fuzz.ratio(text, word) >= 80)):
+            return [j]
+    if token.capitals and 2 <= len(text) <= 4:
+        for j in range(len(variant_words) - len(text) + 1):
+            span = range(j, j + len(text))
+            if not any(covered[k] for k in span) and "".join(variant_words[k][0] for k in span) == text:
+                return list(span)
+    if token.dotted and len(text) <= 2:
+        for j, word in enumerate(variant_words):
+            if not covered[j] and len(word) > len(text) and word.startswith(text):
+                return [j]
+    return None
+
+
+def _colon_score(tokens: Sequence[_Token], variant: str) -> float:
+    """How well a window's words cover a variant and are covered by it (a Dice score on their
+    letters, 0..1); 0.0 when a token stands for nothing in it."""
+    variant_words = variant.split()
+    covered = [False] * len(variant_words)
+    matched = unmatched = 0
+    for token in tokens:
+        span = _word_match(token, variant_words, covered)
+        if span is None:
+            unmatched += len(token.text)
+            continue
+        for k in span:
+            covered[k] = True
+        matched += sum(len(variant_words[k]) for k in span)
+    letters = sum(len(w) for w in variant_words)
+    # One short word of a longer label ("chủ" of "chủ xe") is not enough to name it.
+    if not matched or (sum(covered) < 2 and matched < 0.7 * letters):
+        return 0.0
+    return 2.0 * matched / (letters + matched + unmatched)
+
+
+@lru_cache(maxsize=1)
+def _distinctive_words() -> dict[str, Label]:
+    """Words that belong to one label only ("mau", "khung"): said alone before a colon, they
+    name it."""
+    owners: dict[str, set[str]] = {}
+    for label in LABELS:
+        for variant in label.variants:
+            for word in variant.split():
+                owners.setdefault(word, set()).add(label.key)
+    return {word: BY_KEY[next(iter(keys))] for word, keys in owners.items()
+            if len(keys) == 1 and len(word) >= 3 and word not in _COMMON_WORDS}
+
+
+def _colon_label(words: Sequence[str], start: int, end: int, *, load_row: bool, size_row: bool
+                 ) -> Optional[tuple[float, Label]]:
+    tokens = _tokens(words[start:end])
+    if not tokens:
+        return None
+    inside = re.search(r"\(([^)]*)\)?", " ".join(words[start:end]))
+    # With a gloss in brackets, the Vietnamese words and the gloss each may name the label.
+    parts = [tokens]
+    if inside:
+        outside_words = re.sub(r"\([^)]*\)?", " ", " ".join(words[start:end])).split()
+        parts = [tokens, _tokens(outside_words), _tokens(inside.group(1).split())]
+    best: Optional[tuple[float, Label]] = None
+    for part in parts:
+        if not part:
+            continue
+        if len(part) == 1 and part[0].text in _distinctive_words():
+            label = _distinctive_words()[part[0].text]
+            candidate = (0.8, label)
+            if best is None or candidate[0] > best[0]:
+                best = candidate
+        for label, variant, _size in _variants():
+            if label.short_ok and not ((load_row and label.key in LOAD_ROW_KEYS)
+                                       or (size_row and label.key in SIZE_ROW_KEYS)):
+                continue
+            score = _colon_score(part, variant)
+            if score >= _COLON_THRESHOLD and (best is None or score > best[0]):
+                best = (score, label)
+    return best
+
+
+def _with_colon_labels(words: Sequence[str], folded: Sequence[str], has_digit: Sequence[bool],
+                       hits: list[LabelHit], *, load_row: bool, size_row: bool) -> list[LabelHit]:
+    """`hits` and the labels found by their colon among the words no hit holds."""
+    held = [False] * len(words)
+    for hit in hits:
+        for k in range(hit.start, min(len(words), max(hit.end, hit.start + 1))):
+            held[k] = True
+    found: list[LabelHit] = []
+    for index in range(len(words)):
+        if held[index] or has_digit[index] or not _ends_with_colon(words, index):
+            continue
+        best: Optional[tuple[float, int, Label]] = None
+        for start in range(index, max(-1, index - _COLON_WINDOW), -1):
+            if held[start] or has_digit[start] or (start < index and _ends_with_colon(words, start)):
+                break
+            if not folded[start]:
+                continue
+            scored = _colon_label(words, start, index + 1, load_row=load_row, size_row=size_row)
+            if scored is not None and (best is None or scored[0] > best[0] + 0.02):
+                best = (scored[0], start, scored[1])
+        if best is None:
+            continue
+        # Label words just before the best window belong to it ("Hiệu" of "Hiệu động cơ", which
+        # names another label than "động cơ"); a value's words (a name before "SM:") do not.
+        start = best[1]
+        while start - 1 >= 0 and start - 1 > index - _COLON_WINDOW and not held[start - 1] \
+                and not has_digit[start - 1] and not _ends_with_colon(words, start - 1) \
+                and folded[start - 1] in _label_vocabulary() and not words[start - 1].isupper():
+            start -= 1
+        if start < best[1]:
+            wider = _colon_label(words, start, index + 1, load_row=load_row, size_row=size_row)
+            if wider is None:
+                continue  # the whole label is one we do not know ("Ngày cấp:" is no "cấp")
+            best = (wider[0], start, wider[1])
+        end = index + 1
+        while end < len(words) and words[end].strip() in (":", ";"):
+            end += 1
+        found.append(LabelHit(best[2], best[1], end, round(0.95 * best[0], 3)))
+        for k in range(best[1], end):
+            held[k] = True
+    if not found:
+        return hits
+    # A field labelled twice keeps the phrase match.
+    keys = {hit.key for hit in hits}
+    return sorted(hits + [hit for hit in found if hit.key not in keys], key=lambda h: h.start)
 
 
 # A label's gloss read too badly to be found on its own ("OWOERS SƯNE" for "Owner's name") is

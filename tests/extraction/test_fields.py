@@ -26,6 +26,8 @@ def row(*texts: str, y: int = 100, height: int = 30) -> Row:
     (("Số", "(w-):", "060190"), "060190"),
     (("Số(w9:", "580175"), "580175"),
     (("sø:", "52", "414519"), "52414519"),
+    (("Số", "GCN:", "012345"), "012345"),  # words naming the paper between "Số" and the colon
+    (("Số", "giấy", "chứng", "nhận:", "0123456"), "0123456"),
 ])
 def test_the_certificate_number_follows_so_and_its_gloss(texts: tuple[str, ...], number: str) -> None:
     located = fields.locate_certificate_number([row(*texts)])
@@ -139,3 +141,63 @@ def test_rows_that_hold_no_name_after_a_label_yield_none(texts: tuple[str, ...])
 def test_an_address_in_capitals_is_not_taken_for_the_issuing_unit() -> None:
     rows = [row("TỔ", "5,", "XÃ", "ĐAK", "SMAR,", "HUYỆN", "KBANG,", "TỈNH", "GIA", "LAI", y=100)]
     assert fields.locate_issuer_caps(fields.label_rows(rows), 600) is None
+
+
+def serial_rows() -> list[fields.RowLabels]:
+    return fields.label_rows([row("Chủ", "xe:", "LÊ", "VĂN", "AN", y=100),
+                              row("Ký", "hiệu", "máy", "JF12E-1234567", y=140),  # labels worded as no lexicon has them
+                              row("Ký", "hiệu", "khung", "RLHJF1234KY123456", y=180),
+                              row("Ngày", "đăng", "ký:", "12/04/2019", "30A-123.45", y=220)])
+
+
+def test_serials_whose_labels_are_not_found_are_found_by_their_values() -> None:
+    found = fields.locate_serials_by_pattern(serial_rows(), [], ["engine", "chassis"])
+    assert {name: located.text for name, located in found.items()} == {
+        "engine": "JF12E-1234567", "chassis": "RLHJF1234KY123456"}
+    assert all(located.how == "pattern" for located in found.values())
+
+
+def test_a_vin_is_the_chassis_wherever_it_stands_and_the_other_serial_the_engine() -> None:
+    rows = fields.label_rows([row("Mã", "A", "RLHJF1234KY123456", y=100), row("Mã", "B", "JF12E-1234567", y=140)])
+    found = fields.locate_serials_by_pattern(rows, [], ["engine", "chassis"])
+    assert found["chassis"].text == "RLHJF1234KY123456" and found["engine"].text == "JF12E-1234567"
+
+
+def test_only_the_missing_serial_is_looked_for() -> None:
+    taken = [(0, 130, 2000, 40)]  # the engine's value, found by its label
+    found = fields.locate_serials_by_pattern(serial_rows(), taken, ["chassis"])
+    assert list(found) == ["chassis"] and found["chassis"].text == "RLHJF1234KY123456"
+
+
+@pytest.mark.parametrize("texts", [
+    ("Biển", "số:", "30A-123.45"),  # a plate
+    ("Ngày:", "12/04/2019"),  # a date
+    ("Loại:", "XZU720L"),  # a model code: fewer than four digits
+    ("Tên:", "NGUYỄN", "VĂN", "AN"),
+    ("Dung", "tích:", "1498"),  # digits only
+])
+def test_rows_without_a_serial_yield_none(texts: tuple[str, ...]) -> None:
+    assert fields.locate_serials_by_pattern(fields.label_rows([row(*texts)]), [], ["engine", "chassis"]) == {}
+
+
+def test_a_tall_mark_of_a_letter_or_two_beside_a_label_is_no_value() -> None:
+    label = row("Năm", "sản", "xuất:", y=100)
+    stroke = OcrWord(text="NÀ", conf=0.3, box=(400, 60, 60, 90))  # a seal's stroke across the row
+    rows = [Row(words=label.words + [stroke]), row("2019", y=150)]
+    located = fields.locate_labelled(fields.label_rows(rows), 2000)["year_of_manufacture"]
+    assert located.text == "2019" and located.how == "below"
+
+
+def test_words_after_another_rows_label_are_that_labels_value() -> None:
+    # The page read gave the upper label tall boxes reaching down into the next line.
+    upper = [OcrWord(text=t, conf=0.9, box=(x, 100, w, 70)) for t, x, w in (("Dung", 40, 70), ("tích:", 125, 90))]
+    lower = row("Công", "suất:", "81", "kW", y=150)
+    rows = [Row(words=upper + [OcrWord(text="1998", conf=0.9, box=(300, 100, 70, 70))]), lower]
+    located = fields.locate_labelled(fields.label_rows(rows), 2000)
+    assert located["capacity"].text == "1998"
+
+
+def test_a_row_that_opens_with_an_unknown_labels_colon_does_not_continue_a_name() -> None:
+    rows = [row("Chủ", "xe:", "LÊ", "VĂN", "AN", y=100), row("Nơi", "ở:", "Tổ", "5,", "Xã", "Đông", "Hải", y=140)]
+    located = fields.locate_labelled(fields.label_rows(rows), 2000)["name"]
+    assert located.text == "LÊ VĂN AN" and len(located.regions) == 1

@@ -49,3 +49,43 @@ def test_label_words_read_where_a_value_was_expected_are_no_value(text: str) -> 
 def test_values_that_share_a_word_with_a_label_are_still_values(text: str) -> None:
     # One word alone may be both: folded, the colour "Đen" is the "đến" of "có giá trị đến".
     assert not is_label_text(text)
+
+
+@pytest.mark.parametrize("words, key", [
+    (["S.khung:", "RLHJF1234"], "chassis"),  # a word shortened with a dot
+    (["NSX:", "2019"], "year_of_manufacture"),  # initials of the label's words
+    (["BS:", "30A-123.45"], "plate"),
+    (["Dung", "t.", "xi", "lanh:", "150"], "capacity"),
+    (["Xuất", "xưởng", "năm:", "2019"], "year_of_manufacture"),  # a synonym, the words in another order
+    (["Tên", "chủ", "phương", "tiện:", "LÊ", "AN"], "name"),  # "phương tiện" for "xe"
+    (["Hãng", "xe:", "HONDA"], "brand"),
+    (["Màu:", "Đỏ"], "color"),  # one word that belongs to one label only
+    (["Đ/c:", "Số", "12"], "address"),  # single letters cut by a slash
+])
+def test_a_label_worded_otherwise_is_found_by_its_words_before_its_colon(words: list[str], key: str) -> None:
+    hits = find_labels(words)
+    assert [hit.key for hit in hits] == [key]
+    assert words[hits[0].end:] == [words[-1]] or words[hits[0].end:] == words[-2:]
+    assert hits[0].score < 1.0  # found more loosely than a printed phrase
+
+
+@pytest.mark.parametrize("words", [
+    ["Mã", "số", "thuế:", "0101234567"],
+    ["Số:", "012345"],
+    ["Ghi", "rõ:", "không"],  # "rõ" is no initials: they are written in capitals
+    ["Ngày", "cấp:", "01/01/2020"],  # "cấp" is a word of the issuer's label, "Ngày cấp" no label of ours
+])
+def test_words_before_a_colon_unlike_every_label_are_no_label(words: list[str]) -> None:
+    assert find_labels(words) == []
+
+
+def test_a_values_words_before_an_abbreviated_label_stay_out_of_it() -> None:
+    words = ["Chủ", "xe:", "LÊ", "VĂN", "AN", "SK:", "RLHJF1234"]
+    hits = find_labels(words)
+    assert [(hit.key, hit.start) for hit in hits] == [("name", 0), ("chassis", 5)]
+
+
+def test_label_words_before_the_best_window_belong_to_it() -> None:
+    # "động cơ:" alone would be the engine number; "Hiệu động cơ" is the engine's make.
+    hits = find_labels(["Hiệu", "động", "cơ:", "L15B"])
+    assert [(hit.key, hit.start, hit.end) for hit in hits] == [("engine_name", 0, 3)]
