@@ -9,7 +9,9 @@ found by their pattern (locate_plate_by_pattern) 0.560 (65), plates 2 of 8. Late
 another machine (its OCR reads a few words differently: the same code gave 0.586, plates 6):
 0.655 (76), with addresses and owners' names found by their pattern where their label is not
 (locate_address_by_pattern, locate_name_by_pattern) and a plate behind a stray mark. Most misses
-are values left empty: a label worded otherwise was not found.
+were values left empty: a label worded otherwise was not found. Later still: 0.802 (93), with
+labels found by their words before their colon (abbreviations, other word orders, synonyms) and
+serials by their values; the misses left are the issuing unit under the seal and the date line.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tests.support.engine import layout_family_runs
 
 pytestmark = pytest.mark.slow  # 8 sides: about half a minute on the shared 2-core machine
 
-FLOOR = 0.63  # 3 fields below the measurement
+FLOOR = 0.77  # 4 fields below the measurement
 PLATES_FLOOR = 7
 
 
