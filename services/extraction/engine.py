@@ -409,8 +409,8 @@ class Engine:
         if context.side == Side.BACK:
             missing = [name for name in ("engine", "chassis") if name not in located or not located[name].words]
             if missing:
-                taken = [region for key, item in located.items() if key not in missing for region in item.regions]
-                located.update(locate.locate_serials_by_pattern(page.labelled, taken, missing))
+                located.update(locate.locate_serials_by_pattern(page.labelled, _regions_but(located, *missing),
+                                                                missing))
         if context.side == Side.FRONT and "id" not in located:
             number = locate.locate_certificate_number(page.rows)
             if number is not None:
@@ -694,10 +694,10 @@ def _serial_core(text: str) -> str:
     return "".join(tokens)
 
 
-def _regions_but(located: dict[str, locate.Located], name: str) -> list[tuple[int, int, int, int]]:
-    """The value regions of every field found but `name`: a value found by its pattern lies
+def _regions_but(located: dict[str, locate.Located], *names: str) -> list[tuple[int, int, int, int]]:
+    """The value regions of every field found but `names`: a value found by its pattern lies
     outside them."""
-    return [region for key, item in located.items() if key != name for region in item.regions]
+    return [region for key, item in located.items() if key not in names for region in item.regions]
 
 
 def _union_regions(regions: Sequence[tuple[int, int, int, int]]) -> Optional[tuple[int, int, int, int]]:

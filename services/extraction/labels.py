@@ -114,6 +114,11 @@ def _scored(text: str, variant: str, ratio: float, cutoff: float) -> float:
     return ratio / 100.0 if ratio >= cutoff * 100 else 0.0
 
 
+def _in_context(label: Label, *, load_row: bool, size_row: bool) -> bool:
+    """Short labels ("dài", "nằm") count only in their own row (the load or the size row)."""
+    return not label.short_ok or (load_row and label.key in LOAD_ROW_KEYS) or (size_row and label.key in SIZE_ROW_KEYS)
+
+
 def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool = False) -> list[LabelHit]:
     """Labels in one row of words, left to right, not overlapping."""
     folded = [_clean(w) for w in words]
@@ -147,8 +152,7 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
                 ratios[(index, width)] = ratio
         for index in sorted({index for index, _width in ratios}):
             label, variant, size = variants[index]
-            if label.short_ok and not ((load_row and label.key in LOAD_ROW_KEYS)
-                                       or (size_row and label.key in SIZE_ROW_KEYS)):
+            if not _in_context(label, load_row=load_row, size_row=size_row):
                 continue
             # Compare windows of about the variant's size (OCR merges and splits words); the
             # best window wins, and a window of the variant's own size wins a tie.
@@ -305,14 +309,11 @@ def _colon_label(words: Sequence[str], start: int, end: int, *, load_row: bool, 
     for part in parts:
         if not part:
             continue
-        if len(part) == 1 and part[0].text in _distinctive_words():
-            label = _distinctive_words()[part[0].text]
-            candidate = (0.8, label)
-            if best is None or candidate[0] > best[0]:
-                best = candidate
+        label = _distinctive_words().get(part[0].text) if len(part) == 1 else None
+        if label is not None and (best is None or 0.8 > best[0]):
+            best = (0.8, label)
         for label, variant, _size in _variants():
-            if label.short_ok and not ((load_row and label.key in LOAD_ROW_KEYS)
-                                       or (size_row and label.key in SIZE_ROW_KEYS)):
+            if not _in_context(label, load_row=load_row, size_row=size_row):
                 continue
             score = _colon_score(part, variant)
             if score >= _COLON_THRESHOLD and (best is None or score > best[0]):
