@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from bench.scoring import FieldRow, Report, TimedSide, score_side  # noqa: E402
+from bench.scoring import FieldRow, Report, TimedSide, read_upright, score_side  # noqa: E402
 from services.domain.results import ExtractionOutcome, SideReading  # noqa: E402
 from services.domain.schema import Side  # noqa: E402
 from tools.synth.dataset import CardRecord, load_set  # noqa: E402
@@ -135,6 +135,10 @@ def run(cards: Sequence[CardRecord], extractor, *, fail_fast: bool = False, prog
                 report.errors += 1
             elif reading.side != side:
                 report.wrong_side += 1
+            upright = read_upright(reading.card_corners, record.corners) if reading is not None else None
+            if upright is not None:
+                report.oriented += 1
+                report.wrong_way_up += not upright
             scored = score_side(record.truth, reading, side, card_id=card.card_id, condition=card.condition)
             report.scores.extend(scored)
             report.timed.append(TimedSide(card.card_id, side.value, card.condition, report.seconds[-1],
@@ -183,6 +187,7 @@ def summary_pairs(report: Report, engine: str, cards: int) -> list[tuple[str, st
     pairs += [("median_s", _fmt(latency.median, 3)), ("p95_s", _fmt(latency.p95, 3)),
               ("max_s", _fmt(max(report.seconds), 3) if report.seconds else "-"),
               ("errors", str(report.errors)), ("wrong_side", str(report.wrong_side)),
+              ("wrong_way_up", f"{report.wrong_way_up}/{report.oriented}" if report.oriented else "-"),
               ("peak_rss_100_cards_mb", _fmt(report.peak_rss_100_cards_mb, 0)),
               ("peak_rss_mb", _fmt(report.peak_rss_mb, 0))]
     return pairs
@@ -214,6 +219,8 @@ def print_report(report: Report, engine: str, cards: int, out=sys.stdout) -> str
     latency = report.latency
     print(f"\nSeconds per side: median {_fmt(latency.median)}, p95 {_fmt(latency.p95)} (n={latency.n}); "
           f"errors {report.errors}, read as the other side {report.wrong_side}", file=out)
+    if report.oriented:
+        print(f"Read the wrong way up: {report.wrong_way_up} of {report.oriented} sides", file=out)
     print("Slowest sides (the engine's own stages in seconds; fields right):", file=out)
     for timed in report.slowest(5):
         stages = ", ".join(f"{k} {v:.2f}" if k != "cut_short" else "cut short by the budget"
@@ -242,6 +249,8 @@ def report_json(report: Report, engine: str, cards: int, set_dir: str) -> dict[s
         "slowest": [asdict(t) for t in report.slowest(5)],
         "errors": report.errors,
         "wrong_side": report.wrong_side,
+        "wrong_way_up": report.wrong_way_up,
+        "oriented": report.oriented,
         "scores": [asdict(score) for score in report.scores],
     }
 

@@ -89,6 +89,17 @@ def score_side(truth: Mapping[str, str], reading: Optional[SideReading], side: S
     return scores
 
 
+def read_upright(read_corners: Optional[Sequence[Sequence[float]]], true_corners: Sequence[Sequence[float]]
+                 ) -> Optional[bool]:
+    """Whether a side was read the right way up: the corner the engine took for the card's top
+    left is nearer the true top left than any other true corner (None: the reader gave none)."""
+    if not read_corners:
+        return None
+    x, y = read_corners[0]
+    distances = [math.hypot(x - tx, y - ty) for tx, ty in true_corners]
+    return min(range(len(distances)), key=distances.__getitem__) == 0
+
+
 # ---- aggregates -----------------------------------------------------------------------------
 
 def accuracy(scores: Iterable[FieldScore]) -> Optional[float]:
@@ -265,6 +276,10 @@ class Report:
     seconds: list[float] = field(default_factory=list)
     errors: int = 0  # sides whose extraction failed (error code or exception)
     wrong_side: int = 0  # sides read as the other side
+    # Sides whose reader said which way up it read them (the local engine), and of those the
+    # ones read the wrong way up.
+    oriented: int = 0
+    wrong_way_up: int = 0
     # Peak resident memory (MB) of the scoring process once 100 cards were read, and at the end.
     peak_rss_100_cards_mb: Optional[float] = None
     peak_rss_mb: Optional[float] = None

@@ -30,6 +30,7 @@ from services.domain.schema import (
 )
 
 Box = tuple[int, int, int, int]  # x, y, width, height on the aligned card
+Point = tuple[float, float]
 
 
 @dataclass
@@ -50,6 +51,10 @@ class SideReading:
     fields: dict[str, FieldReading] = field(default_factory=dict)
     aligned_jpeg: Optional[bytes] = None
     timings: dict[str, float] = field(default_factory=dict)
+    # The card's top-left, top-right, bottom-right and bottom-left corners as it was read (the
+    # way up its text was read), in the pixels of the picture given: which way the engine
+    # turned the card, and where it found it.
+    card_corners: Optional[tuple[Point, Point, Point, Point]] = None
 
     def value(self, name: str) -> str:
         reading = self.fields.get(name)

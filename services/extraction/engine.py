@@ -26,7 +26,7 @@ from services.domain.checks import cross_field_problems
 from services.domain.kinds import CAR_ONLY
 from services.domain.normalize import Normalized, normalize
 from services.domain.reference import vehicles
-from services.domain.results import ExtractionOutcome, FieldReading, SideReading
+from services.domain.results import ExtractionOutcome, FieldReading, Point, SideReading
 from services.domain.schema import BACK_FIELDS, FRONT_FIELDS, ErrorCode, SeedError, Side, VehicleKind
 from services.domain.vietnamese import fold
 from services.extraction import align, ctc
@@ -188,10 +188,10 @@ class Engine:
         rgb, _meta = decode(data, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
         if is_blank(rgb):
             raise SeedError(ErrorCode.NO_CONTENT, "the image holds no card and no text")
-        aligned, alignment = self._align(rgb)
+        alignment = align.align_card(rgb)
         timings["align"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        page = self._read_page(aligned)
+        page, alignment = self._read_page(rgb, alignment)
         timings["read"] = time.perf_counter() - clock
         if not page.rows:
             raise SeedError(ErrorCode.NO_CONTENT, "no text found")
@@ -234,29 +234,38 @@ class Engine:
                 note=read.normalized.note,
             )
         self._derive(reading, reads)
+        reading.card_corners = _corners_in_picture(alignment, page)
         if thumb:
             reading.aligned_jpeg = _jpeg(page.rgb)
         return reading, {name: read.evidence for name, read in reads.items()}
 
     # --- stages -----------------------------------------------------------------------------------
-    def _align(self, rgb: np.ndarray) -> tuple[np.ndarray, align.Alignment]:
-        alignment = align.align_card(rgb)
-        return alignment.image, alignment
-
-    def _read_page(self, card: np.ndarray) -> PageRead:
+    def _read_page(self, rgb: np.ndarray, alignment: align.Alignment) -> tuple[PageRead, align.Alignment]:
         """Read the card upright. Alignment already turned it landscape, so it is either right
         way up or upside down: the recogniser tells which from a few of its lines, read both
-        ways (cheap), and the page is read once that way up. Only when that reading finds too
-        few labels and no title is the card read turned half round too, the better reading
-        winning."""
+        ways (cheap). A card that was not upright in the picture is then found again in the
+        picture turned upright, so that every turn of a picture is read as the upright picture
+        is (the card search and the line finding are not the same on a turned picture), and
+        the page is read once. Only when that reading finds too few labels and no title is
+        the card read turned half round too, the better reading winning."""
+        card = alignment.image
         gray = clean(ocr_gray(card))
         segments = find_segments(gray)
         rotation = self._upside(gray, segments) if self.recognizer is not None else 0
+        turn = (alignment.rotation + rotation) % 360
+        if turn and not self.budget.spent(BUDGET_TURN):
+            again = align.align_card(align.rotate(rgb, turn))
+            if again.rotation == 0:  # found landscape in the turned picture, as it should be
+                again.matrix = again.matrix @ _turn_matrix(turn, rgb.shape[1], rgb.shape[0])
+                again.quad = None if again.quad is None else _untransform(again.quad, turn, rgb.shape)
+                alignment, card, rotation = again, again.image, 0
+                gray = clean(ocr_gray(card))
+                segments = find_segments(gray)
         first = self._page(card, gray, segments, rotation)
         if _upright(first) or self.budget.spent(BUDGET_TURN):
-            return first
+            return first, alignment
         turned = self._page(card, gray, segments, (rotation + 180) % 360)
-        return turned if _page_score(turned) > _page_score(first) else first
+        return (turned if _page_score(turned) > _page_score(first) else first), alignment
 
     def _upside(self, gray: np.ndarray, segments: Sequence[Segment]) -> int:
         """0 or 180: which way up the text reads better. The widest lines of the card are read
@@ -274,13 +283,12 @@ class Engine:
         return 180 if scores[1] > 1.15 * scores[0] + 1.0 else 0
 
     def _page(self, card: np.ndarray, gray: np.ndarray, segments: Sequence[Segment], rotation: int) -> PageRead:
-        """The page read with the card turned by `rotation` (0 or 180): the grey image and its
-        lines are turned with it rather than found again."""
+        """The page read with the card turned by `rotation` (0 or 180). Its lines are found again
+        on the turned image: a line's box leaves more room above the letters (stacked tone marks)
+        than below, so boxes found upside down and turned would clip the marks."""
         if rotation:
-            height, width = gray.shape[:2]
             card, gray = align.rotate(card, rotation), align.rotate(gray, rotation)
-            segments = [Segment((width - x - w, height - y - h, w, h), s.height)
-                        for s in segments for x, y, w, h in [s.box]][::-1]
+            segments = find_segments(gray)
         lines: list[OcrLine] = []
         for segment in segments:
             if self.budget.spent(BUDGET_PAGE):
@@ -653,6 +661,39 @@ class Engine:
 
 _UNIT_START = re.compile(r"^(?:phường|xã|thị trấn|thị xã|quận|huyện|thành phố|tỉnh|tp\b|tx\b|tt\b|[pqxht]\.)",
                          re.IGNORECASE)
+
+
+def _turn_matrix(degrees_clockwise: int, width: int, height: int) -> np.ndarray:
+    """Pixels of a width x height picture -> pixels of the picture turned clockwise by 90, 180
+    or 270 degrees (as `align.rotate` turns it)."""
+    if degrees_clockwise == 90:
+        return np.array([[0.0, -1.0, height - 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    if degrees_clockwise == 180:
+        return np.array([[-1.0, 0.0, width - 1.0], [0.0, -1.0, height - 1.0], [0.0, 0.0, 1.0]])
+    if degrees_clockwise == 270:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width - 1.0], [0.0, 0.0, 1.0]])
+    return np.eye(3)
+
+
+def _untransform(quad: np.ndarray, degrees_clockwise: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Corners found in the turned picture, in the given picture's pixels."""
+    inverse = np.linalg.inv(_turn_matrix(degrees_clockwise, shape[1], shape[0]))
+    points = np.hstack([np.asarray(quad, float).reshape(4, 2), np.ones((4, 1))]) @ inverse.T
+    return (points[:, :2] / points[:, 2:]).astype(np.float32)
+
+
+def _corners_in_picture(alignment: align.Alignment, page: PageRead
+                        ) -> tuple[Point, Point, Point, Point]:
+    """The read card's corners carried back through every step of the alignment, and the half
+    turn the page read may have added, into the given picture."""
+    height, width = page.gray.shape[:2]
+    matrix = alignment.matrix
+    if page.rotation:
+        matrix = np.array([[-1.0, 0.0, width - 1.0], [0.0, -1.0, height - 1.0], [0.0, 0.0, 1.0]]) @ matrix
+    corners = np.array([[0, 0, 1], [width - 1, 0, 1], [width - 1, height - 1, 1], [0, height - 1, 1]], float)
+    back = corners @ np.linalg.inv(matrix).T
+    points = [(round(float(x / w), 1), round(float(y / w), 1)) for x, y, w in back]
+    return points[0], points[1], points[2], points[3]
 
 
 def _join_rows(name: str, words: Sequence[OcrWord]) -> str:

@@ -279,3 +279,15 @@ def test_the_report_names_the_slowest_sides_with_the_engines_stages():
     text = out.getvalue()
     assert "9.10 s  c2 back (hard): align 2.00, read 6.00, cut short by the budget; 3 of 29 right" in text
     assert "c2 front (hard): no reading; 0 of 5 right" in text
+
+
+def test_a_side_is_read_upright_when_the_corner_taken_for_top_left_is_the_true_one() -> None:
+    from bench.scoring import read_upright
+
+    truth = [[10, 10], [110, 12], [108, 70], [8, 68]]
+    assert read_upright([(12, 9), (109, 11), (107, 71), (9, 67)], truth) is True
+    # Read upside down: its top left is the true bottom right.
+    assert read_upright([(108, 70), (8, 68), (10, 10), (110, 12)], truth) is False
+    # Read a quarter turn off.
+    assert read_upright([(8, 68), (10, 10), (110, 12), (108, 70)], truth) is False
+    assert read_upright(None, truth) is None
