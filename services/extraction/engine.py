@@ -38,7 +38,7 @@ from services.extraction.grammars import grammar_for
 from services.extraction.labels import find_labels, is_label_text
 from services.extraction.lines import Segment, find_segments
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
-from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, is_blank, ocr_gray
+from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, flatten, is_blank, whiten
 from services.extraction.recognizer import MODEL_FILE, LineRecognizer, to_line
 from services.extraction.rows import Row, build_rows
 
@@ -66,6 +66,8 @@ THUMB_QUALITY = 85
 LETTER_PIXELS = 30.0  # letter height Tesseract reads best at
 # Fields printed where the seal and signature overlap: also re-read on a more strictly whitened image.
 SEAL_FIELDS = ("issued_at", "last_issue_date")
+# A line read with fewer characters than this share of what fits in it is tried again.
+RETRY_SHARE = 0.35
 # Lines read both ways up to tell an upside-down card.
 ORIENTATION_LINES = 8
 # A reading cut short by the time budget is never confident: a reviewer looks at every field.
@@ -107,6 +109,7 @@ class PageRead:
     """One OCR pass over an aligned card in one orientation."""
 
     rgb: np.ndarray
+    flat: np.ndarray  # prepare.flatten of rgb: what both whitenings start from
     gray: np.ndarray
     rows: list[Row]
     labelled: list[locate.RowLabels]
@@ -117,7 +120,7 @@ class PageRead:
     def strict_gray(self) -> np.ndarray:
         """The card whitened closer to the ink, made when first needed."""
         if self._strict_gray is None:
-            self._strict_gray = clean(ocr_gray(self.rgb, STRICT_WHITEN_AT))
+            self._strict_gray = clean(whiten(self.flat, STRICT_WHITEN_AT))
         return self._strict_gray
 
     @property
@@ -249,7 +252,8 @@ class Engine:
         the page is read once. Only when that reading finds too few labels and no title is
         the card read turned half round too, the better reading winning."""
         card = alignment.image
-        gray = clean(ocr_gray(card))
+        flat = flatten(card)
+        gray = clean(whiten(flat))
         segments = find_segments(gray)
         rotation = self._upside(gray, segments) if self.recognizer is not None else 0
         turn = (alignment.rotation + rotation) % 360
@@ -259,12 +263,13 @@ class Engine:
                 again.matrix = again.matrix @ _turn_matrix(turn, rgb.shape[1], rgb.shape[0])
                 again.quad = None if again.quad is None else _untransform(again.quad, turn, rgb.shape)
                 alignment, card, rotation = again, again.image, 0
-                gray = clean(ocr_gray(card))
+                flat = flatten(card)
+                gray = clean(whiten(flat))
                 segments = find_segments(gray)
-        first = self._page(card, gray, segments, rotation)
+        first = self._page(card, flat, gray, segments, rotation)
         if _upright(first) or self.budget.spent(BUDGET_TURN):
             return first, alignment
-        turned = self._page(card, gray, segments, (rotation + 180) % 360)
+        turned = self._page(card, flat, gray, segments, (rotation + 180) % 360)
         return (turned if _page_score(turned) > _page_score(first) else first), alignment
 
     def _upside(self, gray: np.ndarray, segments: Sequence[Segment]) -> int:
@@ -282,12 +287,13 @@ class Engine:
                     scores[k] += sum(e.prob for e in ctc.greedy(post.logp) if e.char != " ")
         return 180 if scores[1] > 1.15 * scores[0] + 1.0 else 0
 
-    def _page(self, card: np.ndarray, gray: np.ndarray, segments: Sequence[Segment], rotation: int) -> PageRead:
+    def _page(self, card: np.ndarray, flat: np.ndarray, gray: np.ndarray, segments: Sequence[Segment],
+              rotation: int) -> PageRead:
         """The page read with the card turned by `rotation` (0 or 180). Its lines are found again
         on the turned image: a line's box leaves more room above the letters (stacked tone marks)
         than below, so boxes found upside down and turned would clip the marks."""
         if rotation:
-            card, gray = align.rotate(card, rotation), align.rotate(gray, rotation)
+            card, flat, gray = (align.rotate(image, rotation) for image in (card, flat, gray))
             segments = find_segments(gray)
         lines: list[OcrLine] = []
         for segment in segments:
@@ -303,7 +309,8 @@ class Engine:
                 read = self._labels_read_better(read, model)
             lines.extend(read)
         rows = build_rows(lines)
-        return PageRead(rgb=card, gray=gray, rows=rows, labelled=locate.label_rows(rows), rotation=rotation)
+        return PageRead(rgb=card, flat=flat, gray=gray, rows=rows, labelled=locate.label_rows(rows),
+                        rotation=rotation)
 
     @staticmethod
     def _labels_read_better(tesseract: list[OcrLine], model: list[OcrLine]) -> list[OcrLine]:
@@ -323,7 +330,7 @@ class Engine:
         Tesseract's single-line mode now and then returns nothing for a line mixing two sizes
         of type (a small label, a large plate): then the line is tried at its own size, and
         raw, without Tesseract's line analysis; the fullest reading wins."""
-        expected = box[2] / max(1.0, 0.9 * letter_height)  # about how many characters fit
+        expected = _fits(box, letter_height)
         best: list[OcrLine] = []
         best_score = -1.0
         attempts = (
@@ -337,7 +344,7 @@ class Engine:
             score = sum(w.conf * len(w.text) for line in lines for w in line.words)
             if score > best_score:
                 best, best_score = lines, score
-            if chars >= 0.35 * expected or self.budget.spent(BUDGET_ATTEMPTS):
+            if chars >= RETRY_SHARE * expected or self.budget.spent(BUDGET_ATTEMPTS):
                 break
         return best
 
@@ -465,8 +472,17 @@ class Engine:
         sources: list[list[list[OcrWord]]] = [[[w for w in item.words if locate.inside(w, region)]
                                                for region in item.regions]]
         weights = [1.0]
+        model_rows: Optional[list[list[OcrWord]]] = None
+        if self.recognizer is not None:
+            model_rows = [self._model_region(name, region, page.gray) for region in item.regions]
+            if not item.words:
+                model_rows = [[w for w in row if w.conf >= 0.75] for row in model_rows]
         rereads = () if self.budget.spent(BUDGET_REREADS) else self.config.languages
-        for lang in rereads:
+        for number, lang in enumerate(rereads):
+            if number and model_rows is not None and self._settled(name, sources + [model_rows], options):
+                # The page read, the first re-read and the recogniser agree on a checked value:
+                # the remaining readers, outweighed, could not change it.
+                break
             rows = [self._reread_region(name, region, page, lang) for region in item.regions]
             if not item.words:
                 # The page read saw nothing after the label: the region is a guess, and a
@@ -480,11 +496,8 @@ class Engine:
                                 for region in item.regions])
                 weights.append(1.0)
         model_source: Optional[int] = None
-        if self.recognizer is not None:
-            rows = [self._model_region(name, region, page.gray) for region in item.regions]
-            if not item.words:
-                rows = [[w for w in row if w.conf >= 0.75] for row in rows]
-            sources.append(rows)
+        if model_rows is not None:
+            sources.append(model_rows)
             weights.append(self.config.recognizer_weight)
             model_source = len(sources) - 1
         preferred = None
@@ -504,6 +517,22 @@ class Engine:
                 best = candidate
         assert best is not None
         return best
+
+    def _settled(self, name: str, sources: list[list[list[OcrWord]]], options: dict[str, object]) -> bool:
+        """Whether every reading of a one-row value so far gives the same value, passing its
+        checks (at least three readings, the recogniser's among them)."""
+        if len(sources) < 3 or any(len(rows) != 1 for rows in sources):
+            return False
+        keys = set()
+        for rows in sources:
+            text = self._value_text(name, rows[0])
+            if not text:
+                return False
+            normalized = normalize(name, text, **options)
+            if not (normalized.value and normalized.ok):
+                return False
+            keys.add(canonical(name, normalized.value))
+        return len(keys) == 1
 
     def _candidate(self, name: str, item: locate.Located, sources: list[list[list[OcrWord]]],
                    context: SideContext, absent_expected: bool, options: dict[str, object],
@@ -661,6 +690,11 @@ class Engine:
 
 _UNIT_START = re.compile(r"^(?:phường|xã|thị trấn|thị xã|quận|huyện|thành phố|tỉnh|tp\b|tx\b|tt\b|[pqxht]\.)",
                          re.IGNORECASE)
+
+
+def _fits(box: tuple[int, int, int, int], letter_height: float) -> float:
+    """About how many characters fit in a line's box."""
+    return box[2] / max(1.0, 0.9 * letter_height)
 
 
 def _turn_matrix(degrees_clockwise: int, width: int, height: int) -> np.ndarray:

@@ -22,13 +22,23 @@ STRICT_WHITEN_AT = 0.5
 
 
 def ocr_gray(rgb: np.ndarray, whiten_at: Optional[float] = None) -> np.ndarray:
+    return whiten(flatten(rgb), whiten_at)
+
+
+def flatten(rgb: np.ndarray) -> np.ndarray:
+    """The brightest channel with shadows and uneven light divided out: what `whiten` cuts at
+    one level or another (worked out once per card for both)."""
     # The brightest channel (OpenCV's per-element max: numpy's reduction over the last axis is
     # twenty times slower on a card).
     brightest = cv2.max(cv2.max(rgb[:, :, 0], rgb[:, :, 1]), rgb[:, :, 2])
     # Background estimate: a closing removes the text strokes, a blur smooths the rest.
     background = cv2.morphologyEx(brightest, cv2.MORPH_CLOSE, np.ones((21, 21), np.uint8))
     background = cv2.GaussianBlur(background, (0, 0), 15)
-    flat = cv2.divide(brightest, np.maximum(background, 1), scale=255)
+    return cv2.divide(brightest, np.maximum(background, 1), scale=255)
+
+
+def whiten(flat: np.ndarray, whiten_at: Optional[float] = None) -> np.ndarray:
+    """A contrast stretch, and everything lighter than the cut between ink and paper made paper."""
     # What follows maps each grey level of `flat` to one output level: it is worked out on the
     # 256 levels and applied as a lookup table, not pixel by pixel in floating point.
     counts = np.bincount(flat.ravel(), minlength=256)
