@@ -325,9 +325,12 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
     """The `<Place>, ngày .. tháng .. năm ....` line: the date the certificate was issued.
 
     The year may have wrapped onto the next row; "ngày" may be lost under the seal. The words
-    from the day number to the year are kept.
+    from the day number to the year are kept. A line with its date filled in beats one without
+    any digit (a form's blank "ngày ... tháng ... năm ..." line, an expiry left empty); among
+    equals the lowest line wins.
     """
     best: Optional[Located] = None
+    best_filled = False
     for index, row in enumerate(rows):
         folded = [fold(w.text) for w in row.words]
         joined = " ".join(folded)
@@ -358,7 +361,9 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
                     year = min(year_words, key=lambda w: abs(w.box[0] - words[-1].box[0]))
                     words.append(year)
                     regions.append(_row_band(nxt, year.box[0], year.x2, pad))
-            best = Located("last_issue_date", words, regions, how="pattern")
+            filled = any(ch.isdigit() for w in words for ch in w.text)
+            if best is None or filled or not best_filled:
+                best, best_filled = Located("last_issue_date", words, regions, how="pattern"), filled
     return best
 
 
