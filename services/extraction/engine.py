@@ -68,8 +68,9 @@ LETTER_PIXELS = 30.0  # letter height Tesseract reads best at
 SEAL_FIELDS = ("issued_at", "last_issue_date")
 # A line read with fewer characters than this share of what fits in it is tried again.
 RETRY_SHARE = 0.35
-# Lines read both ways up to tell an upside-down card.
-ORIENTATION_LINES = 8
+# Lines read both ways up to tell an upside-down card: at most this many, and from the third on
+# no more once one way reads this many times better than the other.
+ORIENTATION_LINES, ORIENTATION_EARLY, ORIENTATION_LEAD = 8, 3, 1.3
 # A reading cut short by the time budget is never confident: a reviewer looks at every field.
 CUT_SHORT_CONFIDENCE = 0.3
 # Shares of the budget after which optional work stops: the second orientation, more reading
@@ -278,13 +279,17 @@ class Engine:
         characters."""
         assert self.recognizer is not None
         scores = [0.0, 0.0]
-        for segment in sorted(segments, key=lambda s: -s.box[2])[:ORIENTATION_LINES]:
+        for number, segment in enumerate(sorted(segments, key=lambda s: -s.box[2])[:ORIENTATION_LINES], start=1):
             x, y, w, h = segment.box
             piece = gray[y:y + h, x:x + w]
             for k, crop_ in enumerate((piece, piece[::-1, ::-1])):
                 post = self.recognizer.posteriors(np.ascontiguousarray(crop_), (0, 0, w, h))
                 if post is not None:
                     scores[k] += sum(e.prob for e in ctc.greedy(post.logp) if e.char != " ")
+            # A clear lead after a few lines is not overturned by the rest (on both ways up of
+            # the 120 sides of two development sets, the same answer as all eight lines).
+            if number >= ORIENTATION_EARLY and max(scores) > ORIENTATION_LEAD * min(scores) + 3.0:
+                break
         return 180 if scores[1] > 1.15 * scores[0] + 1.0 else 0
 
     def _page(self, card: np.ndarray, flat: np.ndarray, gray: np.ndarray, segments: Sequence[Segment],
