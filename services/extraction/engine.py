@@ -38,7 +38,7 @@ from services.extraction.grammars import grammar_for
 from services.extraction.labels import find_labels, is_label_text
 from services.extraction.lines import Segment, find_segments
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
-from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, flatten, is_blank, whiten
+from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, flatten, is_blank, red_ink, whiten
 from services.extraction.recognizer import MODEL_FILE, LineRecognizer, to_line
 from services.extraction.rows import Row, build_rows
 
@@ -111,6 +111,7 @@ class PageRead:
 
     rgb: np.ndarray
     flat: np.ndarray  # prepare.flatten of rgb: what both whitenings start from
+    red: np.ndarray  # prepare.red_ink of rgb: the seal's pixels, made paper in both
     gray: np.ndarray
     rows: list[Row]
     labelled: list[locate.RowLabels]
@@ -121,7 +122,7 @@ class PageRead:
     def strict_gray(self) -> np.ndarray:
         """The card whitened closer to the ink, made when first needed."""
         if self._strict_gray is None:
-            self._strict_gray = clean(whiten(self.flat, STRICT_WHITEN_AT))
+            self._strict_gray = clean(whiten(self.flat, STRICT_WHITEN_AT, paper=self.red))
         return self._strict_gray
 
     @property
@@ -253,8 +254,8 @@ class Engine:
         the page is read once. Only when that reading finds too few labels and no title is
         the card read turned half round too, the better reading winning."""
         card = alignment.image
-        flat = flatten(card)
-        gray = clean(whiten(flat))
+        flat, red = flatten(card), red_ink(card)
+        gray = clean(whiten(flat, paper=red))
         segments = find_segments(gray)
         rotation = self._upside(gray, segments) if self.recognizer is not None else 0
         turn = (alignment.rotation + rotation) % 360
@@ -264,13 +265,13 @@ class Engine:
                 again.matrix = again.matrix @ _turn_matrix(turn, rgb.shape[1], rgb.shape[0])
                 again.quad = None if again.quad is None else _untransform(again.quad, turn, rgb.shape)
                 alignment, card, rotation = again, again.image, 0
-                flat = flatten(card)
-                gray = clean(whiten(flat))
+                flat, red = flatten(card), red_ink(card)
+                gray = clean(whiten(flat, paper=red))
                 segments = find_segments(gray)
-        first = self._page(card, flat, gray, segments, rotation)
+        first = self._page(card, flat, red, gray, segments, rotation)
         if _upright(first) or self.budget.spent(BUDGET_TURN):
             return first, alignment
-        turned = self._page(card, flat, gray, segments, (rotation + 180) % 360)
+        turned = self._page(card, flat, red, gray, segments, (rotation + 180) % 360)
         return (turned if _page_score(turned) > _page_score(first) else first), alignment
 
     def _upside(self, gray: np.ndarray, segments: Sequence[Segment]) -> int:
@@ -292,13 +293,14 @@ class Engine:
                 break
         return 180 if scores[1] > 1.15 * scores[0] + 1.0 else 0
 
-    def _page(self, card: np.ndarray, flat: np.ndarray, gray: np.ndarray, segments: Sequence[Segment],
-              rotation: int) -> PageRead:
+    def _page(self, card: np.ndarray, flat: np.ndarray, red: np.ndarray, gray: np.ndarray,
+              segments: Sequence[Segment], rotation: int) -> PageRead:
         """The page read with the card turned by `rotation` (0 or 180). Its lines are found again
         on the turned image: a line's box leaves more room above the letters (stacked tone marks)
         than below, so boxes found upside down and turned would clip the marks."""
         if rotation:
             card, flat, gray = (align.rotate(image, rotation) for image in (card, flat, gray))
+            red = align.rotate(red.view(np.uint8), rotation).view(bool)
             segments = find_segments(gray)
         lines: list[OcrLine] = []
         for segment in segments:
@@ -314,7 +316,7 @@ class Engine:
                 read = self._labels_read_better(read, model)
             lines.extend(read)
         rows = build_rows(lines)
-        return PageRead(rgb=card, flat=flat, gray=gray, rows=rows, labelled=locate.label_rows(rows),
+        return PageRead(rgb=card, flat=flat, red=red, gray=gray, rows=rows, labelled=locate.label_rows(rows),
                         rotation=rotation)
 
     @staticmethod

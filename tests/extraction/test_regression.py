@@ -23,8 +23,9 @@ from tests.support.engine import SideRun, regression_runs
 
 pytestmark = pytest.mark.slow  # 16 sides: about 1-2 minutes on the shared 2-core machine
 
-FLOORS = {"scan": 0.83, "photo": 0.80}
-OVERALL_FLOOR = 0.82
+# Measured 2026-12-03 (the seal's red ink made paper): scans 0.862, photos 0.845, all 0.853.
+FLOORS = {"scan": 0.84, "photo": 0.82}
+OVERALL_FLOOR = 0.83
 
 
 def scores(runs: tuple[SideRun, ...]) -> list[FieldScore]:
