@@ -138,7 +138,9 @@ def run(cards: Sequence[CardRecord], extractor, *, fail_fast: bool = False, prog
             upright = read_upright(reading.card_corners, record.corners) if reading is not None else None
             if upright is not None:
                 report.oriented += 1
-                report.wrong_way_up += not upright
+                if not upright:
+                    report.wrong_way_up += 1
+                    report.wrong_way_sides.append(f"{card.card_id} {side.value} ({card.condition})")
             scored = score_side(record.truth, reading, side, card_id=card.card_id, condition=card.condition)
             report.scores.extend(scored)
             report.timed.append(TimedSide(card.card_id, side.value, card.condition, report.seconds[-1],
@@ -220,7 +222,8 @@ def print_report(report: Report, engine: str, cards: int, out=sys.stdout) -> str
     print(f"\nSeconds per side: median {_fmt(latency.median)}, p95 {_fmt(latency.p95)} (n={latency.n}); "
           f"errors {report.errors}, read as the other side {report.wrong_side}", file=out)
     if report.oriented:
-        print(f"Read the wrong way up: {report.wrong_way_up} of {report.oriented} sides", file=out)
+        print(f"Read the wrong way up: {report.wrong_way_up} of {report.oriented} sides"
+              + (": " + ", ".join(report.wrong_way_sides) if report.wrong_way_sides else ""), file=out)
     print("Slowest sides (the engine's own stages in seconds; fields right):", file=out)
     for timed in report.slowest(5):
         stages = ", ".join(f"{k} {v:.2f}" if k != "cut_short" else "cut short by the budget"
@@ -250,6 +253,7 @@ def report_json(report: Report, engine: str, cards: int, set_dir: str) -> dict[s
         "errors": report.errors,
         "wrong_side": report.wrong_side,
         "wrong_way_up": report.wrong_way_up,
+        "wrong_way_sides": report.wrong_way_sides,
         "oriented": report.oriented,
         "scores": [asdict(score) for score in report.scores],
     }

@@ -280,6 +280,7 @@ class Report:
     # ones read the wrong way up.
     oriented: int = 0
     wrong_way_up: int = 0
+    wrong_way_sides: list[str] = field(default_factory=list)  # "card_id side (condition)"
     # Peak resident memory (MB) of the scoring process once 100 cards were read, and at the end.
     peak_rss_100_cards_mb: Optional[float] = None
     peak_rss_mb: Optional[float] = None

@@ -291,3 +291,12 @@ def test_a_side_is_read_upright_when_the_corner_taken_for_top_left_is_the_true_o
     # Read a quarter turn off.
     assert read_upright([(8, 68), (10, 10), (110, 12), (108, 70)], truth) is False
     assert read_upright(None, truth) is None
+
+
+def test_the_report_names_the_sides_read_the_wrong_way_up():
+    report = perfect_report()
+    report.oriented, report.wrong_way_up, report.wrong_way_sides = 4, 1, ["c2 back (rotated)"]
+    out = io.StringIO()
+    line = print_report(report, "x", 2, out=out)
+    assert "Read the wrong way up: 1 of 4 sides: c2 back (rotated)" in out.getvalue()
+    assert "wrong_way_up=1/4" in line
