@@ -197,6 +197,16 @@ def test_words_after_another_rows_label_are_that_labels_value() -> None:
     assert located["capacity"].text == "1998"
 
 
+def test_a_line_passing_over_a_tall_boxed_label_is_not_its_value() -> None:
+    # The label's page read was boxed twice a line tall (its segment joined the card's edge),
+    # reaching up into the address printed above; its value is printed below it.
+    address = row("406", "NGUYỄN", "THỊ", "MINH", "KHAI,", "PHƯỜNG", "BẾN", "THÀNH", y=292, height=20)
+    label = [OcrWord(text=t, conf=0.6, box=(x, 317, w, 46)) for t, x, w in (("Nhãn", 40, 60), ("hiệu:", 105, 70))]
+    rows = [address, Row(words=label), row("VINFAST", y=374, height=20)]
+    located = fields.locate_labelled(fields.label_rows(rows), 2000)["brand"]
+    assert located.text == "VINFAST" and located.how == "below"
+
+
 def test_a_row_that_opens_with_an_unknown_labels_colon_does_not_continue_a_name() -> None:
     rows = [row("Chủ", "xe:", "LÊ", "VĂN", "AN", y=100), row("Nơi", "ở:", "Tổ", "5,", "Xã", "Đông", "Hải", y=140)]
     located = fields.locate_labelled(fields.label_rows(rows), 2000)["name"]
