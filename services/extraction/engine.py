@@ -66,8 +66,6 @@ THUMB_QUALITY = 85
 LETTER_PIXELS = 30.0  # letter height Tesseract reads best at
 # Fields printed where the seal and signature overlap: also re-read on a more strictly whitened image.
 SEAL_FIELDS = ("issued_at", "last_issue_date")
-# A line read with fewer characters than this share of what fits in it is tried again.
-RETRY_SHARE = 0.35
 # Lines read both ways up to tell an upside-down card: at most this many, and from the third on
 # no more once one way reads this many times better than the other.
 ORIENTATION_LINES, ORIENTATION_EARLY, ORIENTATION_LEAD = 8, 3, 1.3
@@ -254,9 +252,7 @@ class Engine:
         the page is read once. Only when that reading finds too few labels and no title is
         the card read turned half round too, the better reading winning."""
         card = alignment.image
-        flat, red = flatten(card), red_ink(card)
-        gray = clean(whiten(flat, paper=red))
-        segments = find_segments(gray)
+        flat, red, gray, segments = _prepared(card)
         rotation = self._upside(gray, segments) if self.recognizer is not None else 0
         turn = (alignment.rotation + rotation) % 360
         if turn and not self.budget.spent(BUDGET_TURN):
@@ -265,9 +261,7 @@ class Engine:
                 again.matrix = again.matrix @ _turn_matrix(turn, rgb.shape[1], rgb.shape[0])
                 again.quad = None if again.quad is None else _untransform(again.quad, turn, rgb.shape)
                 alignment, card, rotation = again, again.image, 0
-                flat, red = flatten(card), red_ink(card)
-                gray = clean(whiten(flat, paper=red))
-                segments = find_segments(gray)
+                flat, red, gray, segments = _prepared(card)
         first = self._page(card, flat, red, gray, segments, rotation)
         if _upright(first) or self.budget.spent(BUDGET_TURN):
             return first, alignment
@@ -337,7 +331,7 @@ class Engine:
         Tesseract's single-line mode now and then returns nothing for a line mixing two sizes
         of type (a small label, a large plate): then the line is tried at its own size, and
         raw, without Tesseract's line analysis; the fullest reading wins."""
-        expected = _fits(box, letter_height)
+        expected = box[2] / max(1.0, 0.9 * letter_height)  # about how many characters fit
         best: list[OcrLine] = []
         best_score = -1.0
         attempts = (
@@ -351,7 +345,7 @@ class Engine:
             score = sum(w.conf * len(w.text) for line in lines for w in line.words)
             if score > best_score:
                 best, best_score = lines, score
-            if chars >= RETRY_SHARE * expected or self.budget.spent(BUDGET_ATTEMPTS):
+            if chars >= 0.35 * expected or self.budget.spent(BUDGET_ATTEMPTS):
                 break
         return best
 
@@ -699,9 +693,12 @@ _UNIT_START = re.compile(r"^(?:phường|xã|thị trấn|thị xã|quận|huy�
                          re.IGNORECASE)
 
 
-def _fits(box: tuple[int, int, int, int], letter_height: float) -> float:
-    """About how many characters fit in a line's box."""
-    return box[2] / max(1.0, 0.9 * letter_height)
+def _prepared(card: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Segment]]:
+    """An aligned card's flattened image, its red ink, the grey image read from them and its
+    text lines."""
+    flat, red = flatten(card), red_ink(card)
+    gray = clean(whiten(flat, paper=red))
+    return flat, red, gray, find_segments(gray)
 
 
 def _turn_matrix(degrees_clockwise: int, width: int, height: int) -> np.ndarray:
@@ -728,9 +725,7 @@ def _corners_in_picture(alignment: align.Alignment, page: PageRead
     """The read card's corners carried back through every step of the alignment, and the half
     turn the page read may have added, into the given picture."""
     height, width = page.gray.shape[:2]
-    matrix = alignment.matrix
-    if page.rotation:
-        matrix = np.array([[-1.0, 0.0, width - 1.0], [0.0, -1.0, height - 1.0], [0.0, 0.0, 1.0]]) @ matrix
+    matrix = _turn_matrix(page.rotation, width, height) @ alignment.matrix
     corners = np.array([[0, 0, 1], [width - 1, 0, 1], [width - 1, height - 1, 1], [0, height - 1, 1]], float)
     back = corners @ np.linalg.inv(matrix).T
     points = [(round(float(x / w), 1), round(float(y / w), 1)) for x, y, w in back]
