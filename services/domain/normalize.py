@@ -67,9 +67,10 @@ def _digits(text: str, notes: list[str]) -> str:
 
 
 # --- plates ------------------------------------------------------------------------------------
-def normalize_plate(raw: str, *, motorbike: Optional[bool] = None) -> Normalized:
+def normalize_plate(raw: str, *, motorbike: Optional[bool] = None, province: str = "") -> Normalized:
     """`30A-123.45`, `14N-5985` (old cars), `59X2-328.98` (motorbikes), with the province prefix
-    checked against the table of plate codes."""
+    checked against the table of plate codes, and against `province` (the GSO code of the
+    registering unit's province, when it is known: that unit issued the plate)."""
     text = clean_text(raw).upper().replace(" ", "")
     text = re.sub(r"^(BIỂNSỐ|BIENSO|BSĐK|BS)[:.]?", "", text)
     text = text.strip(".,:;-_")
@@ -113,6 +114,8 @@ def normalize_plate(raw: str, *, motorbike: Optional[bool] = None) -> Normalized
         return result.fail("not one of the printed plate forms")
     if not plate_codes.is_known_prefix(prefix):
         return result.fail(f"no province has plate prefix {prefix}")
+    if province and plate_codes.province_of_prefix(prefix) not in (None, province):
+        return result.fail(f"plate prefix {prefix} is not the registering province's ({province})")
     return result
 
 
@@ -339,8 +342,38 @@ def _respell_address_words(text: str, units: Sequence[str] = ()) -> str:
     return re.sub(r"\b[Tt][OoÔôỐốỒồỔổỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+\d)", lambda m: addresses.cased("Tổ", m.group(0)), text)
 
 
+# The start of an administrative unit inside an address: its type word, or the type's
+# abbreviation with its dot. "Tỉnh lộ" and "Thành phố" after a street word are roads, not units.
+_UNIT_HEAD = re.compile(
+    r"(?:Phường|Xã|Thị trấn|Thị xã|Quận|Huyện|Thành phố|Tỉnh(?! lộ)|TP\b|TX\b|TT\b|[PXHQT]\.)",
+    re.IGNORECASE)
+# A unit that follows one of these words is a street's name ("Đường Xã Đàn", "Phố Huyện").
+_STREET_HEADS = frozenset("duong pho ngo ngach hem kiet".split())
+
+
+def _separate_units(text: str) -> str:
+    """Cards separate the parts of an address with commas ("Khóm 2, Xã An Ninh, Huyện Đức Hòa");
+    a comma lost in reading, or read as a dot, is put back before a unit's type word."""
+    out, last = [], 0
+    for head in _UNIT_HEAD.finditer(text):
+        before = text[:head.start()]
+        previous = re.search(r"([^\W_]+)([\s.]*)$", before)  # the word before, and the gap
+        if previous is None or not previous.group(2):
+            continue  # the address's start, a comma already, or glued to a word ("T.T.Huế")
+        word = fold(previous.group(1))
+        if "." in previous.group(2) and word in _DOTTED_ABBREVIATIONS:
+            continue  # an abbreviation's own dot ("TP. HCM")
+        if word in _STREET_HEADS:
+            continue
+        out += [text[last:previous.end(1)], ", "]
+        last = head.start()
+    out.append(text[last:])
+    return "".join(out)
+
+
 def normalize_address(raw: str) -> Normalized:
     text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
+    text = _separate_units(text)
     text = re.sub(r"\s*,\s*", ", ", text)
     result = Normalized(value=text)
     if len(text) < 8:
@@ -571,9 +604,11 @@ NORMALISERS: dict[str, Callable[[str], Normalized]] = {
 
 
 def normalize(name: str, raw: str, **options: object) -> Normalized:
-    """Normalise a value of the named field. Options: `motorbike` (plates), `brand` (models)."""
+    """Normalise a value of the named field. Options: `motorbike` and `province` (plates),
+    `brand` (models)."""
     if name == "plate":
-        return normalize_plate(raw, motorbike=options.get("motorbike"))  # type: ignore[arg-type]
+        return normalize_plate(raw, motorbike=options.get("motorbike"),  # type: ignore[arg-type]
+                               province=str(options.get("province") or ""))
     if name == "model":
         return normalize_model(raw, brand=str(options.get("brand") or ""))
     return NORMALISERS.get(name, normalize_text)(raw)

@@ -433,7 +433,8 @@ class Engine:
                 located["id"] = number
         specs = FRONT_FIELDS if context.side == Side.FRONT else BACK_FIELDS
         reads: dict[str, FieldRead] = {}
-        for spec in specs:
+        # The plate is read after the registering unit, whose province decides its prefix.
+        for spec in sorted(specs, key=lambda spec: spec.name == "plate"):
             if spec.derived:
                 continue
             if reuse is not None and spec.name in reuse and spec.name not in KIND_DEPENDENT:
@@ -443,6 +444,7 @@ class Engine:
             options: dict[str, object] = {}
             if spec.name == "plate":
                 options["motorbike"] = {VehicleKind.MOTORBIKE: True, VehicleKind.CAR: False}.get(context.kind)
+                options["province"] = _registering_province(reads.get("issued_at"))
             if spec.name == "model" and "brand" in reads:
                 options["brand"] = reads["brand"].value
             reads[spec.name] = self._read_one(spec.name, item, page, context, options)
@@ -475,7 +477,8 @@ class Engine:
         weights = [1.0]
         model_rows: Optional[list[list[OcrWord]]] = None
         if self.recognizer is not None:
-            model_rows = [self._model_region(name, region, page.gray) for region in item.regions]
+            model_rows = [self._model_region(name, region, page.gray, str(options.get("province") or ""))
+                          for region in item.regions]
             if not item.words:
                 model_rows = [[w for w in row if w.conf >= 0.75] for row in model_rows]
         rereads = () if self.budget.spent(BUDGET_REREADS) else self.config.languages
@@ -631,14 +634,16 @@ class Engine:
                                               whitelist=WHITELISTS.get(name, ""), lang=lang) for w in line.words]
         return locate.value_words(words, int(letter))
 
-    def _model_region(self, name: str, region: tuple[int, int, int, int], gray: np.ndarray) -> list[OcrWord]:
+    def _model_region(self, name: str, region: tuple[int, int, int, int], gray: np.ndarray,
+                      province: str = "") -> list[OcrWord]:
         """One row of a value read by the trained recogniser, within the field's grammar where
-        it has one (the plate's forms, a date's) or its characters otherwise."""
+        it has one (the plate's forms and its province's prefixes, a date's) or its characters
+        otherwise."""
         assert self.recognizer is not None
         post = self.recognizer.posteriors(gray, region)
         if post is None:
             return []
-        grammar = grammar_for(name)
+        grammar = grammar_for(name, province)
         emissions = None
         if grammar is not None:
             found = ctc.beam(post.logp, grammar.accepts_prefix, grammar.complete)
@@ -802,6 +807,13 @@ def _better(name: str, candidate: FieldRead, best: FieldRead) -> bool:
         # Addresses end with their province: a row that brings it belongs to the address.
         return score_a >= score_b - 0.05
     return score_a > score_b + 0.02
+
+
+def _registering_province(issuer: Optional[FieldRead]) -> str:
+    """The GSO code of the registering unit's province, when its reading passes its checks."""
+    if issuer is None or not issuer.normalized.ok:
+        return ""
+    return issuer.normalized.derived.get("issued_at_code", "")
 
 
 def _names_province(address: str) -> bool:

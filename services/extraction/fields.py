@@ -225,27 +225,50 @@ def value_words(words: Sequence[OcrWord], height: int) -> list[OcrWord]:
         # A gap of several letters means another column (letters of a bold plate are wide).
         if out and word.box[0] - out[-1].x2 > 2.5 * max(height, word.box[3], out[-1].box[3], 8):
             break
-        # Leader dots left over (under a typed value) are dropped from the words they stick to.
-        leader = _LEADER.search(word.text)
-        if leader:
-            rest = _LEADER.sub("", word.text).strip()
-            if not rest:
-                continue
-            word = _cut(word, rest, from_end=leader.start() == 0)
-        out.append(word)
+        # Leader dots left over (under a typed value) are dropped from the words they stick to;
+        # where they run between two words of the value, the words are split there.
+        out.extend(_split_at_leaders(word))
     # Short trailing words read with little confidence are usually stains, seal or watermark.
     while len(out) > 1 and out[-1].conf < 0.45 and len(re.sub(r"\W", "", out[-1].text)) <= 2:
         out.pop()
     return out
 
 
-def _cut(word: OcrWord, text: str, *, from_end: bool = False) -> OcrWord:
-    """A word shortened to `text`, its box shrunk in proportion."""
-    share = len(text) / max(1, len(word.text))
+def _split_at_leaders(word: OcrWord) -> list[OcrWord]:
+    """The pieces of a word between its runs of leader dots ("NGUYỄN...GIA...DŨNG" is three
+    words), each with its share of the box. A comma that starts a run ends the piece before it."""
+    runs = list(_LEADER.finditer(word.text))
+    if not runs:
+        return [word]
+    pieces: list[tuple[int, int]] = []
+    start = 0
+    for run in runs + [None]:
+        end = run.start() if run is not None else len(word.text)
+        if run is not None and word.text[run.start()] == ",":
+            end += 1
+        if word.text[start:end].strip():
+            pieces.append((start, end))
+        if run is not None:
+            start = run.end()
+    return [_piece(word, a, b) for a, b in pieces]
+
+
+def _piece(word: OcrWord, start: int, end: int) -> OcrWord:
+    """The characters start..end of a word, its box cut in proportion. Dots are narrower than
+    letters in most types, so a cut next to a run of them is put a letter's height further
+    out (a region a little wide reads the same; one that clips a digit does not)."""
+    text = word.text[start:end]
+    stripped = text.strip()
+    start += len(text) - len(text.lstrip())
+    end = start + len(stripped)
+    count = max(1, len(word.text))
     x, y, w, h = word.box
-    new_w = max(1, int(w * share))
-    box = (x + w - new_w, y, new_w, h) if from_end else (x, y, new_w, h)
-    return OcrWord(text=text, conf=word.conf, box=box, chars=word.chars[-len(text):] if from_end else word.chars[:len(text)])
+    x0, x1 = x + int(w * start / count), x + int(round(w * end / count))
+    x0 = x0 if start == 0 else max(x, x0 - h)
+    x1 = x1 if end >= count else min(x + w, x1 + h)
+    chars = word.chars[start:end] if len(word.chars) == len(word.text) else \
+        word.chars[int(len(word.chars) * start / count):int(round(len(word.chars) * end / count))]
+    return OcrWord(text=stripped, conf=word.conf, box=(x0, y, max(1, x1 - x0), h), chars=chars)
 
 
 def _first_run(words: Sequence[OcrWord], height: int) -> list[OcrWord]:

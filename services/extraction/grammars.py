@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
+from services.domain.reference import plate_codes
+
 DIGIT = "0123456789"
 # Plate series letters: no I, J, O, Q, R, W (R only in special series), Đ for MĐ / TĐ.
 PLATE_LETTER = "ABCDEFGHKLMNPSTUVXYZĐ"
@@ -68,12 +70,16 @@ def _closure(grammar: Grammar, states: set[tuple[int, int, int]]) -> set[tuple[i
     return out
 
 
-def _plate() -> Grammar:
-    head: tuple[Token, ...] = ((DIGIT, 2, 2), (PLATE_LETTER, 1, 2), (DIGIT, 0, 1), ("-", 1, 1))
-    return Grammar("plate", (
-        head + ((DIGIT, 3, 3), (".", 1, 1), (DIGIT, 2, 2)),  # 30A-123.45, 59X2-328.98
-        head + ((DIGIT, 4, 5),),  # 14N-5985, 51F-12345
-    ))
+def _plate(prefixes: tuple[str, ...] = ()) -> Grammar:
+    """The plate's forms; with `prefixes`, only plates that start with one of them."""
+    starts: tuple[tuple[Token, ...], ...] = tuple(((p[0], 1, 1), (p[1], 1, 1)) for p in prefixes) or \
+        (((DIGIT, 2, 2),),)
+    tails: tuple[tuple[Token, ...], ...] = (
+        ((DIGIT, 3, 3), (".", 1, 1), (DIGIT, 2, 2)),  # 30A-123.45, 59X2-328.98
+        ((DIGIT, 4, 5),),  # 14N-5985, 51F-12345
+    )
+    series: tuple[Token, ...] = ((PLATE_LETTER, 1, 2), (DIGIT, 0, 1), ("-", 1, 1))
+    return Grammar("plate", tuple(start + series + tail for start in starts for tail in tails))
 
 
 def _date() -> Grammar:
@@ -81,9 +87,12 @@ def _date() -> Grammar:
 
 
 @lru_cache(maxsize=None)
-def grammar_for(field_name: str) -> Optional[Grammar]:
+def grammar_for(field_name: str, province: str = "") -> Optional[Grammar]:
+    """The field's grammar; a plate's restricted to the prefixes of `province` (GSO code) when
+    the registering unit's province is known."""
     if field_name == "plate":
-        return _plate()
+        prefixes = plate_codes.plate_prefixes(province) if province in plate_codes.PROVINCE_PLATE_PREFIXES else ()
+        return _plate(tuple(f"{p:02d}" for p in prefixes))
     if field_name == "first_issue_date":
         return _date()
     return None

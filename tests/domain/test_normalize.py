@@ -106,6 +106,14 @@ def test_a_plate_that_is_no_plate_fails(read: str, reason: str) -> None:
     fails(normalize_plate(read), reason)
 
 
+def test_a_plate_from_another_province_than_the_registering_units_fails() -> None:
+    # The registering unit issues the plate: Bình Dương's (GSO 74) plates start with 61.
+    passes(normalize_plate("61F4-061.44", province="74"), "61F4-061.44")
+    fails(normalize_plate("51F4-061.44", province="74"), "plate prefix 51 is not the registering province's (74)")
+    passes(normalize_plate("51F4-061.44", province="79"), "51F4-061.44")  # Hồ Chí Minh: 41, 50-59
+    passes(normalize_plate("51F4-061.44"), "51F4-061.44")  # no registering unit read: no constraint
+
+
 # ---- engine and chassis numbers -----------------------------------------------------------------
 
 @pytest.mark.parametrize("printed", ["0519128", "F10A-V1017213", "YD25951640T", "JF83E-1234567"])
@@ -395,6 +403,26 @@ def test_other_usual_writings_of_a_province_stay_as_printed(printed: str, code: 
 ])
 def test_leader_dots_between_the_words_of_an_address_are_dropped(read: str, address: str) -> None:
     passes(normalize_address(read), address)
+
+
+@pytest.mark.parametrize("read, address", [
+    ("Khóm 2 Xã An Ninh Đông, Huyện Đức Hòa Tỉnh Long An", "Khóm 2, Xã An Ninh Đông, Huyện Đức Hòa, Tỉnh Long An"),
+    ("Ấp 12. Xã Mỹ Phước Tây, Thị xã Cai Lậy, Tỉnh Tiền Giang",
+     "Ấp 12, Xã Mỹ Phước Tây, Thị xã Cai Lậy, Tỉnh Tiền Giang"),
+    ("Khu phố 5. P.Thạnh Xuân Q.12, TP.HCM", "Khu phố 5, P.Thạnh Xuân, Q.12, TP.HCM"),
+    ("TỔ DÂN PHỐ HẠ XÃ ĐAK SMAR HUYỆN KBANG, TỈNH GIA LAI", "TỔ DÂN PHỐ HẠ, XÃ ĐAK SMAR, HUYỆN KBANG, TỈNH GIA LAI"),
+])
+def test_a_comma_lost_or_read_as_a_dot_before_a_unit_is_put_back(read: str, address: str) -> None:
+    passes(normalize_address(read), address)
+
+
+@pytest.mark.parametrize("printed", [
+    "Số 5 Đường Xã Đàn, Phường Nam Đồng, Quận Đống Đa, Thành phố Hà Nội",  # a street named after a unit
+    "Số 9 Tỉnh lộ 10, Xã Lê Minh Xuân, Huyện Bình Chánh, TP. HCM",  # a provincial road
+    "5 Lê Lợi, Phường Phú Hội, TP Huế, T.T.Huế",  # an abbreviation's own dots
+])
+def test_unit_words_that_start_no_part_get_no_comma(printed: str) -> None:
+    assert normalize_address(printed).value == printed
 
 
 @pytest.mark.parametrize("printed", ["Khu phố 6, X.An Dũng, H.Đức Phổ, T.Quảng Ngãi",

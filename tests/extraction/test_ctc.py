@@ -77,6 +77,16 @@ def test_the_plate_grammar_takes_the_likeliest_text_that_is_a_plate() -> None:
     assert found is not None and found[0] == "30A-123.45"
 
 
+def test_a_plate_grammar_for_a_province_takes_only_its_prefixes() -> None:
+    # "61F4" printed, the 6 read a little more like a 5; Bình Dương (GSO 74) registers 61 only.
+    logp = spelled("51F4-061.44", noise={0: {"6": 0.4}})
+    free, local = grammar_for("plate"), grammar_for("plate", "74")
+    assert ctc.beam(logp, free.accepts_prefix, free.complete)[0] == "51F4-061.44"
+    found = ctc.beam(logp, local.accepts_prefix, local.complete)
+    assert found is not None and found[0] == "61F4-061.44"
+    assert grammar_for("plate", "no such code") == free
+
+
 def test_nothing_is_returned_when_no_text_of_the_grammar_fits() -> None:
     grammar = grammar_for("first_issue_date")
     assert ctc.beam(spelled("HONDA"), grammar.accepts_prefix, grammar.complete) is None

@@ -211,3 +211,24 @@ def test_a_row_that_opens_with_an_unknown_labels_colon_does_not_continue_a_name(
     rows = [row("Chủ", "xe:", "LÊ", "VĂN", "AN", y=100), row("Nơi", "ở:", "Tổ", "5,", "Xã", "Đông", "Hải", y=140)]
     located = fields.locate_labelled(fields.label_rows(rows), 2000)["name"]
     assert located.text == "LÊ VĂN AN" and len(located.regions) == 1
+
+
+def test_leader_dots_between_the_words_of_a_value_split_it_and_keep_its_whole_width() -> None:
+    # A typewriter value on a dotted line is read as one word: "NGUYỄN...GIA...DŨNG".
+    word = OcrWord(text=".NGUYỄN...GIA...DŨNG.", conf=0.9, box=(230, 100, 300, 30))
+    words = fields.value_words([word], 30)
+    assert [w.text for w in words] == [".NGUYỄN", "GIA", "DŨNG."]
+    assert words[0].box[0] == 230 and words[-1].x2 >= 520  # the region still reaches the last letter
+
+
+def test_a_comma_before_a_run_of_leader_dots_stays_with_its_word() -> None:
+    word = OcrWord(text="Hiệp,....Bình", conf=0.9, box=(100, 100, 260, 30))
+    assert [w.text for w in fields.value_words([word], 30)] == ["Hiệp,", "Bình"]
+
+
+def test_leader_dots_alone_or_at_a_values_ends_are_dropped() -> None:
+    words = [OcrWord(text="......", conf=0.9, box=(100, 100, 60, 30)),
+             OcrWord(text="......61F4-061.44", conf=0.9, box=(170, 100, 280, 30))]
+    (value,) = fields.value_words(words, 30)
+    assert value.text == "61F4-061.44"
+    assert value.box[0] < 170 + 280 * 6 / 17  # cut a letter wide of the dots: no digit clipped
