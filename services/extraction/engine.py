@@ -35,7 +35,7 @@ from services.extraction.cleanup import clean
 from services.extraction.budget import Budget, unlimited
 from services.extraction.confidence import ConfidenceModel, Evidence
 from services.extraction.grammars import grammar_for
-from services.extraction.labels import find_labels, is_label_text
+from services.extraction.labels import find_labels, is_label_text, strip_gloss
 from services.extraction.lines import Segment, find_segments
 from services.extraction.ocr import DEFAULT_TESSDATA, PSM, OcrLine, OcrWord, TesseractReader, reader
 from services.extraction.prepare import CROP_BORDER, STRICT_WHITEN_AT, crop, flatten, is_blank, red_ink, whiten
@@ -661,7 +661,7 @@ class Engine:
         text = text.replace("⁄", "/").replace("∕", "/")
         # Leader dots left between the words of a value.
         text = re.sub(r"\s*[.…·]{2,}\s*", " ", text)
-        text = locate.strip_label_punctuation(text).strip()
+        text = strip_gloss(locate.strip_label_punctuation(text))
         if name in ("engine", "chassis"):
             text = _serial_core(text)
         return text

@@ -422,6 +422,24 @@ def strip_label_punctuation(text: str) -> str:
     return re.sub(r"^[\s:;.\-–_)\]|]+", "", text).strip()
 
 
+# English words of the labels' glosses: no value starts with one.
+_GLOSS_LEADS = frozenset("owner owners owner's full name address brand model type color colour colors colours "
+                         "capacity engine chassis plate".split())
+
+
+def strip_gloss(text: str) -> str:
+    """A value without the rest of its label's English gloss in front of it, where the label
+    was found but its gloss not ("(BRAND): FORD", "Colours Xanh"): a bracketed group, or gloss
+    words, before the value. No value of the card starts with either."""
+    bracket = re.match(r"\s*[(\[{][^()\[\]{}]{0,40}[)\]}]\s*[:;.]?\s*", text)
+    if bracket and text[bracket.end():].strip():
+        text = text[bracket.end():]
+    words = text.split()
+    while len(words) > 1 and re.sub(r"[^a-z']", "", words[0].lower()) in _GLOSS_LEADS and words[0].isascii():
+        words.pop(0)
+    return strip_label_punctuation(" ".join(words))
+
+
 def is_load_row(words: Sequence[str]) -> bool:
     text = " ".join(_clean(w) for w in words)
     return any(key in text for key in ("tai trong", "cho ngoi", " sit", "hang hoa", "goods", "stand"))

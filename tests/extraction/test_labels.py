@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.extraction.labels import find_labels, is_label_text
+from services.extraction.labels import find_labels, is_label_text, strip_gloss
 
 
 def value_after_label(words: list[str]) -> list[str]:
@@ -89,3 +89,18 @@ def test_label_words_before_the_best_window_belong_to_it() -> None:
     # "động cơ:" alone would be the engine number; "Hiệu động cơ" is the engine's make.
     hits = find_labels(["Hiệu", "động", "cơ:", "L15B"])
     assert [(hit.key, hit.start, hit.end) for hit in hits] == [("engine_name", 0, 3)]
+
+
+@pytest.mark.parametrize("read, value", [
+    ("(BRAND): FORD", "FORD"),
+    ("(Type) EVEREST", "EVEREST"),
+    ("Colours Xanh", "Xanh"),
+    ("(Owner's full name): HOÀNG MINH MY", "HOÀNG MINH MY"),
+])
+def test_the_rest_of_a_labels_gloss_is_no_part_of_its_value(read: str, value: str) -> None:
+    assert strip_gloss(read) == value
+
+
+@pytest.mark.parametrize("value", ["FORD", "NAM ĐỊNH", "Đen", "(", "Brand"])
+def test_values_without_a_gloss_in_front_are_kept(value: str) -> None:
+    assert strip_gloss(value) == value
