@@ -387,13 +387,17 @@ def find_card(rgb: np.ndarray) -> tuple[Optional[np.ndarray], str, float]:
         # edge of a slightly skewed card steps sideways a pixel every few dozen, and on a
         # one-pixel map that staircase can break into pieces too short to count (a pale card on
         # pale paper was found by no line). Thickened lines are a pixel less exact, and the
-        # score cannot tell a card from an inner frame so well there: only an all but perfect
-        # outline found so is taken.
+        # score tells a card from a frame printed inside it less well there: only an all but
+        # perfect outline found so is taken, the largest of the nearly best (the card's edge
+        # lies outside every line printed on it).
         thick = [cv2.dilate(edges, np.ones((3, 3), np.uint8)) for edges in edge_maps]
         sure = [(quad, method, score) for quad, method in _line_proposals(gray, thick)
-                if (score := _score(quad, frame)) >= 0.97]
+                if (score := _score(quad, frame)) >= 0.94]
         if sure:
-            scored, top = sure, max(item[2] for item in sure)
+            best_score = max(item[2] for item in sure)
+            chosen = max((item for item in sure if item[2] >= best_score - 0.03),
+                         key=lambda item: abs(cv2.contourArea(item[0].astype(np.float32))))
+            scored, top = [chosen], chosen[2]
     if top < 0.85:
         # Still no clear outline: let a colour segmentation vote, and propose its own outline.
         mask = _grabcut_mask(small)
