@@ -188,7 +188,10 @@ def find_labels(words: Sequence[str], *, load_row: bool = False, size_row: bool 
     for i, hit in enumerate(merged):
         limit = merged[i + 1].start if i + 1 < len(merged) else len(words)
         hit.end = _skip_gloss(words, hit.end)
-        hit.end = _skip_garbled_gloss(folded, has_digit, hit, limit)
+        # A label closed by its gloss's bracket or its colon has ended: what follows is the
+        # value, however much it looks like a label's words ("(Registered at): Công an TP").
+        if not re.search(r"[)\]}:]\W*$", words[hit.end - 1]):
+            hit.end = _skip_garbled_gloss(folded, has_digit, hit, limit)
     return _with_colon_labels(words, folded, has_digit, merged, load_row=load_row, size_row=size_row)
 
 

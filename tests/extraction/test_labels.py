@@ -104,3 +104,10 @@ def test_the_rest_of_a_labels_gloss_is_no_part_of_its_value(read: str, value: st
 @pytest.mark.parametrize("value", ["FORD", "NAM ĐỊNH", "Đen", "(", "Brand"])
 def test_values_without_a_gloss_in_front_are_kept(value: str) -> None:
     assert strip_gloss(value) == value
+
+
+def test_a_value_after_a_glosss_closing_bracket_is_not_taken_for_more_of_the_label() -> None:
+    # "Công an TP" reads close to "cơ quan cấp", one of the issuer label's wordings.
+    words = ["Nơi", "đăng", "ký", "(Registered", "at):", "Công", "an", "TP", "Hà", "Nội"]
+    (hit,) = find_labels(words)
+    assert (hit.key, hit.end) == ("issuer", 5)
