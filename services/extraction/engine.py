@@ -558,12 +558,20 @@ class Engine:
                 if index == model_source:
                     model_reading, model_words = readings[-1][0], words
         chosen, words, agreement = _vote(name, readings, first_choice, reading_weights)
+        empty_ok = absent_expected or name in CAR_ONLY or name == "capacity"
+        if empty_ok and chosen is not None and first_choice is None:
+            # A field that may be blank: readers that saw nothing there vote for blank (one
+            # Tesseract read of a dot or a stain as "3", against the page read and the
+            # recogniser seeing nothing, is no value).
+            blank = sum(weights[i] if weights else 1.0 for i, rows in enumerate(sources)
+                        if not self._value_text(name, [w for row in rows for w in row]))
+            if blank > sum(reading_weights):
+                chosen, words, agreement = None, [], blank / (blank + sum(reading_weights))
         page_words = [w for row in sources[0] for w in row]
         words = words or page_words
         confs = [w.conf for w in words] or [0.0]
         chars = [c for w in words for c in w.chars]
         value = chosen.value if chosen else ""
-        empty_ok = absent_expected or name in CAR_ONLY or name == "capacity"
         normalized = chosen or Normalized(value="", ok=empty_ok, reason="" if empty_ok else "nothing read")
         if not value and normalized.ok and not empty_ok:
             normalized.fail("nothing read")
