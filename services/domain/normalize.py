@@ -373,6 +373,9 @@ def _separate_units(text: str) -> str:
 
 def normalize_address(raw: str) -> Normalized:
     text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
+    # A unit's one-letter abbreviation is no part of its own: its dot was read as a comma or a
+    # colon ("X:Cai Bộ", "T, Cao Bằng").
+    text = re.sub(r"(?<![^\s,])([PXHQT]|TP|TX|TT)[,:;](\s*)(?=[^\W_])", r"\1.\2", text)
     text = _separate_units(text)
     text = re.sub(r"\s*,\s*", ", ", text)
     result = Normalized(value=text)

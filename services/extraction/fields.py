@@ -152,8 +152,14 @@ def _beside(labelled: Sequence[RowLabels], label_words: Sequence[OcrWord], x_fro
             # above or below it (a tall, badly boxed label reaches into it), not its value.
             continue
         first_label_x = min((item.row.words[h.start].box[0] for h in item.hits), default=None) if other else None
-        for word in item.row.words:
-            if id(word) in taken or not x_from - height <= word.box[0] + word.box[2] / 2 < x_to:
+        # In the label's own row, the words after its last word in reading order, starting
+        # right of that word's start: the page read sometimes boxes a gloss far too wide
+        # ("(Address)" over "Thôn 4, X." too), and the value's first words lie inside that box.
+        last = max((i for i, w in enumerate(item.row.words) if id(w) in own), default=None) if not other else None
+        for position, word in enumerate(item.row.words):
+            follows = last is not None and position > last and word.box[0] > item.row.words[last].box[0] \
+                and word.box[0] + word.box[2] / 2 < x_to
+            if id(word) in taken or not (follows or x_from - height <= word.box[0] + word.box[2] / 2 < x_to):
                 continue
             if first_label_x is not None and word.box[0] > first_label_x:
                 continue

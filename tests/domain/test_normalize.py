@@ -416,6 +416,14 @@ def test_a_comma_lost_or_read_as_a_dot_before_a_unit_is_put_back(read: str, addr
     passes(normalize_address(read), address)
 
 
+@pytest.mark.parametrize("read, address", [
+    ("Thôn 4, X:Cai Bộ, Huyện Quảng Hòa, T, Cao Bằng", "Thôn 4, X.Cai Bộ, Huyện Quảng Hòa, T. Cao Bằng"),
+    ("Tổ 1, P; 12, Q. Gò Vấp, TP.HCM", "Tổ 1, P. 12, Q. Gò Vấp, TP.HCM"),
+])
+def test_a_units_abbreviation_keeps_its_dot_when_read_as_a_comma_or_colon(read: str, address: str) -> None:
+    passes(normalize_address(read), address)
+
+
 @pytest.mark.parametrize("printed", [
     "Số 5 Đường Xã Đàn, Phường Nam Đồng, Quận Đống Đa, Thành phố Hà Nội",  # a street named after a unit
     "Số 9 Tỉnh lộ 10, Xã Lê Minh Xuân, Huyện Bình Chánh, TP. HCM",  # a provincial road

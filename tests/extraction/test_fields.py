@@ -232,3 +232,14 @@ def test_leader_dots_alone_or_at_a_values_ends_are_dropped() -> None:
     (value,) = fields.value_words(words, 30)
     assert value.text == "61F4-061.44"
     assert value.box[0] < 170 + 280 * 6 / 17  # cut a letter wide of the dots: no digit clipped
+
+
+def test_a_gloss_boxed_far_too_wide_does_not_swallow_the_start_of_its_value() -> None:
+    # The page read boxed "(Address)" over the value's first words "Thôn 4, X." as well.
+    words = [OcrWord(text=t, conf=0.9, box=b) for t, b in (
+        ("Địa", (96, 130, 30, 20)), ("chỉ", (135, 130, 25, 20)), ("(Address)", (167, 124, 269, 26)),
+        ("Thôn", (258, 124, 45, 26)), ("4,", (312, 124, 20, 26)), ("X.Cai", (340, 124, 90, 26)),
+        ("Bộ,", (455, 125, 35, 22)), ("Huyện", (513, 124, 71, 24)), ("Quảng", (601, 124, 70, 23)),
+        ("Hòa", (689, 125, 52, 22)))]
+    located = fields.locate_labelled(fields.label_rows([Row(words=words)]), 2000)["address"]
+    assert located.text == "Thôn 4, X.Cai Bộ, Huyện Quảng Hòa"
