@@ -392,6 +392,8 @@ def normalize_address(raw: str) -> Normalized:
             result.notes.append("unit names spelled as official: " + "; ".join(changes))
             result.corrections += len(changes)
     result.value = _respell_address_words(text, addresses.unit_name_spellings(match) if match.complete else ())
+    # Again once respelled: a unit's type word may only now stand apart ("xãThị" read glued).
+    result.value = re.sub(r"\s*,\s*", ", ", _separate_units(result.value))
     result.derived = match.derived_fields()
     if not match.complete:
         missing = [n for n, c in (("province", match.province_code), ("district", match.district_code),
