@@ -365,6 +365,8 @@ def _separate_units(text: str) -> str:
             continue  # an abbreviation's own dot ("TP. HCM")
         if word in _STREET_HEADS:
             continue
+        if re.fullmatch(r"\s*(?:số\s+)?\d+[\w/]*[\s.]*", before[before.rfind(",") + 1:], re.IGNORECASE):
+            continue  # after a house number: a street named after a unit ("67 Xã Đàn")
         out += [text[last:previous.end(1)], ", "]
         last = head.start()
     out.append(text[last:])

@@ -428,6 +428,7 @@ def test_a_units_abbreviation_keeps_its_dot_when_read_as_a_comma_or_colon(read: 
     "Số 5 Đường Xã Đàn, Phường Nam Đồng, Quận Đống Đa, Thành phố Hà Nội",  # a street named after a unit
     "Số 9 Tỉnh lộ 10, Xã Lê Minh Xuân, Huyện Bình Chánh, TP. HCM",  # a provincial road
     "5 Lê Lợi, Phường Phú Hội, TP Huế, T.T.Huế",  # an abbreviation's own dots
+    "67 Xã Đàn, Xã Hoằng Xuân, Huyện Hoằng Hóa, Tỉnh Thanh Hóa",  # a house number, then the street
 ])
 def test_unit_words_that_start_no_part_get_no_comma(printed: str) -> None:
     assert normalize_address(printed).value == printed
