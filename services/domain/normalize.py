@@ -378,6 +378,8 @@ def normalize_address(raw: str) -> Normalized:
     # A unit's one-letter abbreviation is no part of its own: its dot was read as a comma or a
     # colon ("X:Cai Bộ", "T, Cao Bằng").
     text = re.sub(r"(?<![^\s,])([PXHQT]|TP|TX|TT)[,:;](\s*)(?=[^\W_])", r"\1.\2", text)
+    # ... or lost, a lone capital before the unit's name being that abbreviation ("X Thủy Thanh").
+    text = re.sub(r"(?<![^\s,])([PXHQT])(?=\s+[^\W\d_])", r"\1.", text)
     text = _separate_units(text)
     text = re.sub(r"\s*,\s*", ", ", text)
     result = Normalized(value=text)

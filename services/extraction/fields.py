@@ -24,7 +24,7 @@ from services.extraction.rows import Row, union_box, words_between
 Box = tuple[int, int, int, int]
 
 # Values that may wrap onto the next rows, and how many rows they may take.
-MULTI_ROW = {"address": 3, "name": 2, "issued_at": 2, "model": 2}
+MULTI_ROW = {"address": 4, "name": 2, "issued_at": 2, "model": 2}  # an address in a narrow column: 4
 
 
 @dataclass
@@ -294,13 +294,20 @@ def _continue_rows(located: Located, labelled: Sequence[RowLabels], index: int, 
     column, and holding no label there."""
     limit = MULTI_ROW.get(located.field, 1)
     previous = labelled[index].row
-    for offset in range(1, limit):
-        if index + offset >= len(labelled):
+    rows, skipped = 1, 0
+    for offset in range(1, len(labelled) - index):
+        if rows >= limit:
             return
         candidate = labelled[index + offset]
         gap = candidate.row.top - previous.bottom
         if gap > 2.0 * previous.height:
             return
+        right = max((w.x2 for w in located.words), default=x0)
+        if not skipped and candidate.row.words and \
+                min(w.box[0] for w in candidate.row.words) > right + 2 * previous.height:
+            # A row of the other column, grouped between the value's rows: passed over, once.
+            skipped += 1
+            continue
         tolerance = previous.height
         if any(x0 - tolerance <= candidate.row.words[h.start].box[0] < x1 for h in candidate.hits):
             return
@@ -316,6 +323,7 @@ def _continue_rows(located: Located, labelled: Sequence[RowLabels], index: int, 
         located.words.extend(words)
         located.regions.append(_row_band(candidate.row, words[0].box[0], words[-1].x2, pad))
         previous = candidate.row
+        rows += 1
 
 
 def _starts_label(words: Sequence[OcrWord]) -> bool:

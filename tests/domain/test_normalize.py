@@ -419,8 +419,9 @@ def test_a_comma_lost_or_read_as_a_dot_before_a_unit_is_put_back(read: str, addr
 @pytest.mark.parametrize("read, address", [
     ("Thôn 4, X:Cai Bộ, Huyện Quảng Hòa, T, Cao Bằng", "Thôn 4, X.Cai Bộ, Huyện Quảng Hòa, T. Cao Bằng"),
     ("Tổ 1, P; 12, Q. Gò Vấp, TP.HCM", "Tổ 1, P. 12, Q. Gò Vấp, TP.HCM"),
+    ("Thôn Đông, X Thủy Thanh, TX. Hương Thủy, TP.Huế", "Thôn Đông, X. Thủy Thanh, TX. Hương Thủy, TP.Huế"),
 ])
-def test_a_units_abbreviation_keeps_its_dot_when_read_as_a_comma_or_colon(read: str, address: str) -> None:
+def test_a_units_abbreviation_keeps_its_dot_when_read_as_a_comma_or_colon_or_lost(read: str, address: str) -> None:
     passes(normalize_address(read), address)
 
 

@@ -243,3 +243,20 @@ def test_a_gloss_boxed_far_too_wide_does_not_swallow_the_start_of_its_value() ->
         ("Hòa", (689, 125, 52, 22)))]
     located = fields.locate_labelled(fields.label_rows([Row(words=words)]), 2000)["address"]
     assert located.text == "Thôn 4, X.Cai Bộ, Huyện Quảng Hòa"
+
+
+def test_an_address_wrapped_over_four_rows_of_a_narrow_column_is_read_whole() -> None:
+    rows = [row("Địa", "chỉ:", "Tổ", "dân", "phố", "Hạ,", y=100), row("X.", "Quảng", "Lập,", y=150),
+            row("Huyện", "Đơn", "Dương,", y=200), row("T.", "Lâm", "Đồng", y=250)]
+    located = fields.locate_labelled(fields.label_rows(rows), 2000)["address"]
+    assert located.text == "Tổ dân phố Hạ, X. Quảng Lập, Huyện Đơn Dương, T. Lâm Đồng"
+
+
+def test_a_row_of_the_other_column_between_an_addresss_rows_is_passed_over() -> None:
+    address = row("Địa", "chỉ:", "Tổ", "26,", "Phường", "Liên", "Mạc,", y=100)
+    other = Row(words=[OcrWord(text=t, conf=0.9, box=(x, 130, 18 * len(t), 30))
+                       for t, x in (("Số", 1260), ("khung:", 1320), ("RL0WD3TT4GP373806", 1450))])
+    rows = [address, other, row("Q.", "Bắc", "Từ", "Liêm,", "TP.", "Hà", "Nội", y=160)]
+    located = fields.locate_labelled(fields.label_rows(rows), 2000)
+    assert located["address"].text == "Tổ 26, Phường Liên Mạc, Q. Bắc Từ Liêm, TP. Hà Nội"
+    assert located["chassis"].text == "RL0WD3TT4GP373806"
