@@ -353,7 +353,8 @@ _STREET_HEADS = frozenset("duong pho ngo ngach hem kiet".split())
 
 def _separate_units(text: str) -> str:
     """Cards separate the parts of an address with commas ("Khóm 2, Xã An Ninh, Huyện Đức Hòa");
-    a comma lost in reading, or read as a dot, is put back before a unit's type word."""
+    a comma lost in reading, or read as a dot, is put back before a unit's type word, and every
+    comma is followed by one space."""
     out, last = [], 0
     for head in _UNIT_HEAD.finditer(text):
         before = text[:head.start()]
@@ -370,7 +371,7 @@ def _separate_units(text: str) -> str:
         out += [text[last:previous.end(1)], ", "]
         last = head.start()
     out.append(text[last:])
-    return "".join(out)
+    return re.sub(r"\s*,\s*", ", ", "".join(out))
 
 
 def normalize_address(raw: str) -> Normalized:
@@ -381,7 +382,6 @@ def normalize_address(raw: str) -> Normalized:
     # ... or lost, a lone capital before the unit's name being that abbreviation ("X Thủy Thanh").
     text = re.sub(r"(?<![^\s,])([PXHQT])(?=\s+[^\W\d_])", r"\1.", text)
     text = _separate_units(text)
-    text = re.sub(r"\s*,\s*", ", ", text)
     result = Normalized(value=text)
     if len(text) < 8:
         return result.fail("too short for an address")
@@ -397,7 +397,7 @@ def normalize_address(raw: str) -> Normalized:
             result.corrections += len(changes)
     result.value = _respell_address_words(text, addresses.unit_name_spellings(match) if match.complete else ())
     # Again once respelled: a unit's type word may only now stand apart ("xãThị" read glued).
-    result.value = re.sub(r"\s*,\s*", ", ", _separate_units(result.value))
+    result.value = _separate_units(result.value)
     result.derived = match.derived_fields()
     if not match.complete:
         missing = [n for n, c in (("province", match.province_code), ("district", match.district_code),

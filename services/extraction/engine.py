@@ -547,10 +547,13 @@ class Engine:
         first_choice: Optional[int] = None
         model_reading: Optional[Normalized] = None
         model_words: list[OcrWord] = []
+        blank = 0.0  # the weight of the readers that saw nothing
         for index, rows in enumerate(sources):
             words = [w for row in rows for w in row]
             text = self._value_text(name, words)
-            if text:
+            if not text:
+                blank += weights[index] if weights else 1.0
+            else:
                 if index == preferred:
                     first_choice = len(readings)
                 readings.append((normalize(name, text, **options), words))
@@ -563,8 +566,6 @@ class Engine:
             # A field that may be blank: readers that saw nothing there vote for blank (one
             # Tesseract read of a dot or a stain as "3", against the page read and the
             # recogniser seeing nothing, is no value).
-            blank = sum(weights[i] if weights else 1.0 for i, rows in enumerate(sources)
-                        if not self._value_text(name, [w for row in rows for w in row]))
             if blank > sum(reading_weights):
                 chosen, words, agreement = None, [], blank / (blank + sum(reading_weights))
         page_words = [w for row in sources[0] for w in row]

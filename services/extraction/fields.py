@@ -157,9 +157,9 @@ def _beside(labelled: Sequence[RowLabels], label_words: Sequence[OcrWord], x_fro
         # ("(Address)" over "Thôn 4, X." too), and the value's first words lie inside that box.
         last = max((i for i, w in enumerate(item.row.words) if id(w) in own), default=None) if not other else None
         for position, word in enumerate(item.row.words):
-            follows = last is not None and position > last and word.box[0] > item.row.words[last].box[0] \
-                and word.box[0] + word.box[2] / 2 < x_to
-            if id(word) in taken or not (follows or x_from - height <= word.box[0] + word.box[2] / 2 < x_to):
+            centre = word.box[0] + word.box[2] / 2
+            follows = last is not None and position > last and word.box[0] > item.row.words[last].box[0]
+            if id(word) in taken or centre >= x_to or not (follows or centre >= x_from - height):
                 continue
             if first_label_x is not None and word.box[0] > first_label_x:
                 continue
@@ -294,7 +294,7 @@ def _continue_rows(located: Located, labelled: Sequence[RowLabels], index: int, 
     column, and holding no label there."""
     limit = MULTI_ROW.get(located.field, 1)
     previous = labelled[index].row
-    rows, skipped = 1, 0
+    rows, skipped = 1, False
     for offset in range(1, len(labelled) - index):
         if rows >= limit:
             return
@@ -306,7 +306,7 @@ def _continue_rows(located: Located, labelled: Sequence[RowLabels], index: int, 
         if not skipped and candidate.row.words and \
                 min(w.box[0] for w in candidate.row.words) > right + 2 * previous.height:
             # A row of the other column, grouped between the value's rows: passed over, once.
-            skipped += 1
+            skipped = True
             continue
         tolerance = previous.height
         if any(x0 - tolerance <= candidate.row.words[h.start].box[0] < x1 for h in candidate.hits):
