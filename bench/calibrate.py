@@ -15,19 +15,27 @@ saved with the set's seed, size, date and counts.
 
 Prints per-field sample counts and accuracy, the in-sample AUROC of the hand-set model and of the
 fitted one, and a reliability table (predicted confidence in bins against observed accuracy).
-In-sample figures flatter the fit: judge it with bench/accuracy.py on another set.
+In-sample figures flatter the fit: judge it with bench/accuracy.py on another set, or, without
+reading again, with `--check`: the samples of another set (saved by `--save-samples`), scored by
+the fitted model (AUROC, the share flagged at 0.8 and the wrong ones caught, and per field the
+wrong values at >= 0.95). `--from-samples` refits from saved samples without reading anything.
+
+    python bench/calibrate.py --set data/sets/calib7 --n 120 --jobs 2 --save-samples /tmp/c7.json
+    python bench/calibrate.py --set data/sets/calib8 --n 120 --jobs 2 --save-samples /tmp/c8.json --out /tmp/x.json
+    python bench/calibrate.py --from-samples /tmp/c7.json --check /tmp/c8.json --out /tmp/fit.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Optional, Sequence
@@ -223,6 +231,60 @@ def counts_of(results: Sequence[SideResult], samples: Sequence[Sample]) -> dict[
     }
 
 
+# ---- saved samples: refit and check without reading again --------------------------------------
+
+def save_samples(path: Path, results: Sequence[SideResult], meta: dict) -> None:
+    rows = [{"card_id": r.task.card_id, "condition": r.task.condition, "side": r.task.side.value,
+             "detected": r.detected.value if r.detected else None, "error": r.error,
+             "seconds": round(r.seconds, 3), "values": r.values, "truth": r.task.truth,
+             "evidence": {name: asdict(e) for name, e in r.evidence.items()}} for r in results]
+    path.write_text(json.dumps({"meta": meta, "sides": rows}, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def load_samples(path: Path) -> tuple[list[SideResult], dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    results = []
+    for row in data["sides"]:
+        task = Task(row["card_id"], row["condition"], Side(row["side"]), "", row["truth"])
+        evidence = {name: Evidence(**values) for name, values in row["evidence"].items()}
+        detected = Side(row["detected"]) if row["detected"] else None
+        results.append(SideResult(task, detected, row["values"], evidence, row["error"], row["seconds"]))
+    return results, data.get("meta", {})
+
+
+def check(model: ConfidenceModel, samples: Sequence[Sample], *, threshold: float = 0.8, high: float = 0.95,
+          out=sys.stdout) -> dict[str, float]:
+    """Out-of-sample figures of a fitted model on another set's samples."""
+    predicted = [model.predict(name, evidence) for name, evidence, _ in samples]
+    right = [r for _, _, r in samples]
+    wrong = sum(1 for r in right if not r)
+    flagged = [p < threshold for p in predicted]
+    caught = sum(1 for f, r in zip(flagged, right) if f and not r)
+    figures = {"auroc": auroc(predicted, right), "flagged": sum(flagged) / len(samples),
+               "caught": caught / wrong if wrong else 1.0, "ece": expected_calibration_error(predicted, right)}
+    print(f"\nCheck on {len(samples)} other fields ({wrong} wrong): AUROC {figures['auroc']:.3f}, "
+          f"ECE {figures['ece']:.3f}; at {threshold} {100 * figures['flagged']:.1f}% flagged, "
+          f"{100 * figures['caught']:.1f}% of the wrong caught", file=out)
+    for target in (0.90, 0.95):
+        ranked = sorted(zip(predicted, right))
+        needed, seen = 0, 0
+        for index, (_, r) in enumerate(ranked):
+            if not r:
+                seen += 1
+            if seen >= target * wrong:
+                needed = index + 1
+                break
+        print(f"  to catch {100 * target:.0f}% of the wrong: flag {100 * needed / len(samples):.1f}%", file=out)
+    by_field: dict[str, list[tuple[float, bool]]] = {}
+    for (name, _, r), p in zip(samples, predicted):
+        by_field.setdefault(name, []).append((p, r))
+    lies = {name: sum(1 for p, r in rows if p >= high and not r) for name, rows in by_field.items()}
+    print(f"  wrong at >= {high}: " + (", ".join(f"{name} {n}/{len(by_field[name])}"
+                                                for name, n in sorted(lies.items()) if n) or "none"), file=out)
+    figures["wrong_high"] = float(sum(lies.values()))
+    return figures
+
+
 def fit_and_save(results: Sequence[SideResult], out_path: Path, meta: dict, out=sys.stdout
                  ) -> tuple[ConfidenceModel, dict[str, float]]:
     samples: list[Sample] = [s for r in results for s in samples_of(r)]
@@ -253,9 +315,29 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--out", default=str(CALIBRATION_FILE), help=f"where to save the model ({CALIBRATION_FILE})")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (the machine has 2 shared cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--save-samples", help="also save every side's values and evidence to this JSON file")
+    parser.add_argument("--from-samples", help="refit from samples saved by --save-samples, reading nothing")
+    parser.add_argument("--check", help="samples of another set (--save-samples) to score the fitted model on")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    if args.from_samples:
+        results, meta = load_samples(Path(args.from_samples))
+    else:
+        results, meta = _read(args)
+        if results is None:
+            return 2
+        if args.save_samples:
+            save_samples(Path(args.save_samples), results, meta)
+    model, _ = fit_and_save(results, Path(args.out), meta)
+    if args.check:
+        other, _ = load_samples(Path(args.check))
+        check(model, [s for r in other for s in samples_of(r)])
+    print(f"\n{len(results)} sides in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _read(args: argparse.Namespace) -> tuple[Optional[list[SideResult]], dict]:
     with tempfile.TemporaryDirectory(prefix="calibration-") as scratch:
         if args.set:
             from tools.synth import load_set
@@ -263,7 +345,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             directory = Path(args.set)
             if not (directory / "truth.jsonl").is_file():
                 print(f"error: {directory}/truth.jsonl not found", file=sys.stderr)
-                return 2
+                return None, {}
             seeds = sorted({card.seed for card in load_set(directory, limit=args.n)})
             meta: dict = {"set": str(directory), "seed": seeds[0] if len(seeds) == 1 else seeds}
         else:
@@ -279,9 +361,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         results = run_all(tasks, max(1, args.jobs), progress=not args.quiet)
     seconds = [r.seconds for r in results]
     meta["seconds_per_side_median"] = round(sorted(seconds)[len(seconds) // 2], 2) if seconds else None
-    fit_and_save(results, Path(args.out), meta)
-    print(f"\n{len(results)} sides in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    return 0
+    return results, meta
 
 
 if __name__ == "__main__":

@@ -47,10 +47,16 @@ class Evidence:
     def vector(self) -> np.ndarray:
         values = [getattr(self, f.name) for f in fields(self)]
         values[6] = math.log1p(values[6])  # corrections: diminishing
-        return np.array([1.0] + values, dtype=np.float64)
+        # Two interactions a linear model cannot form itself. A blank that readers voted for is
+        # another thing than a blank nobody saw a value in (that one is usually a miss); and the
+        # readers' disagreement over a value counts more as it grows: a value one reader in four
+        # gave must not carry a high confidence on its characters' sureness alone.
+        empty_voted = self.empty * self.agree
+        split = (1.0 - self.empty) * (1.0 - self.agree) ** 2
+        return np.array([1.0] + values + [empty_voted, split], dtype=np.float64)
 
 
-FEATURE_NAMES = ["bias"] + [f.name for f in fields(Evidence)]
+FEATURE_NAMES = ["bias"] + [f.name for f in fields(Evidence)] + ["empty_voted", "split"]
 
 
 def _sigmoid(z: float) -> float:
@@ -65,6 +71,7 @@ _DEFAULT = np.array([
     1.0, 1.0,  # label_score, match_score
     -1.0, 6.0, -0.3, -0.2, 0.5, 0.0,  # empty, absent_expected, pattern, rows, align_score, length
     1.0, 1.5,  # model_conf, model_agree
+    0.0, -2.0,  # empty_voted, split
 ])
 
 
@@ -97,16 +104,19 @@ class ConfidenceModel:
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 200) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method (the bias is not penalised)."""
+def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 200,
+                 prior: Optional[np.ndarray] = None, bias_l2: float = 1e-6) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method. The penalty pulls the weights
+    towards `prior` (zero when none; the bias by `bias_l2` only)."""
     n, d = X.shape
-    w = np.zeros(d)
+    centre = np.zeros(d) if prior is None else np.asarray(prior, dtype=np.float64)
+    w = centre.copy()
     penalty = np.full(d, l2)
-    penalty[0] = 1e-6
+    penalty[0] = bias_l2
     for _ in range(iterations):
         z = np.clip(X @ w, -40, 40)
         p = 1.0 / (1.0 + np.exp(-z))
-        gradient = X.T @ (p - y) + penalty * w
+        gradient = X.T @ (p - y) + penalty * (w - centre)
         hessian = (X * (p * (1 - p))[:, None]).T @ X + np.diag(penalty)
         try:
             step = np.linalg.solve(hessian, gradient)
@@ -119,8 +129,12 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: i
 
 
 def fit_model(samples: Iterable[tuple[str, Evidence, bool]], *, min_per_field: int = 60,
-              l2: float = 1.0) -> ConfidenceModel:
-    """One model per field with enough samples, and a shared one for the rest."""
+              min_wrong: int = 12, l2: float = 1.0) -> ConfidenceModel:
+    """One model per field with enough samples of both kinds, and a shared one for the rest.
+
+    A field's own model starts from the shared one and is pulled back to it (bias included):
+    a field seen wrong only a few times would otherwise learn "always right" and carry its rare
+    wrong values at 0.99, which is the one thing a confidence must not do."""
     by_field: dict[str, list[tuple[np.ndarray, float]]] = {}
     everything: list[tuple[np.ndarray, float]] = []
     for name, evidence, right in samples:
@@ -135,10 +149,11 @@ def fit_model(samples: Iterable[tuple[str, Evidence, bool]], *, min_per_field: i
     weights: dict[str, np.ndarray] = {}
     for name, rows in by_field.items():
         y = np.array([r[1] for r in rows])
-        if len(rows) < min_per_field or y.min() == y.max():
-            # Too few examples, or never wrong: shrink towards the shared model.
+        wrong = int(len(y) - y.sum())
+        if len(rows) < min_per_field or min(wrong, int(y.sum())) < min_wrong:
             continue
-        weights[name] = fit_logistic(np.stack([r[0] for r in rows]), y, l2=l2 * 3)
+        weights[name] = fit_logistic(np.stack([r[0] for r in rows]), y, l2=l2 * 3, prior=shared,
+                                     bias_l2=l2)
     return ConfidenceModel(weights, shared)
 
 

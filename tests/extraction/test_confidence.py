@@ -60,9 +60,20 @@ def test_an_absence_the_cards_kind_makes_certain_is_confident() -> None:
 
 def test_evidence_vector_matches_the_feature_names() -> None:
     vector = GOOD.vector()
-    assert len(vector) == len(FEATURE_NAMES) == len(fields(Evidence)) + 1
+    assert len(vector) == len(FEATURE_NAMES) == len(fields(Evidence)) + 3
     assert vector[0] == 1.0 and FEATURE_NAMES[0] == "bias"
-    assert set(evidence_dict(GOOD)) == set(FEATURE_NAMES[1:])
+    assert set(evidence_dict(GOOD)) == set(FEATURE_NAMES[1:-2])
+
+
+def test_the_interactions_tell_a_voted_blank_and_a_split_vote_apart() -> None:
+    voted_blank = Evidence(empty=1.0, agree=0.8).vector()
+    unseen_blank = Evidence(empty=1.0, agree=0.0).vector()
+    split_value = Evidence(agree=0.25).vector()
+    agreed_value = Evidence(agree=1.0).vector()
+    empty_voted, split = FEATURE_NAMES.index("empty_voted"), FEATURE_NAMES.index("split")
+    assert voted_blank[empty_voted] == pytest.approx(0.8) and unseen_blank[empty_voted] == 0.0
+    assert split_value[split] == pytest.approx(0.75 ** 2) and agreed_value[split] == 0.0
+    assert voted_blank[split] == 0.0  # a blank's vote is not a split over a value
 
 
 def samples(n: int, rng: np.random.Generator, field: str) -> list[tuple[str, Evidence, bool]]:
@@ -82,6 +93,24 @@ def test_fit_model_fits_fields_with_enough_examples_and_shares_a_model_for_the_r
     assert set(model.weights) == {"name"}  # plate: too few; sit: never wrong
     for field in ("name", "plate", "sit"):
         assert model.predict(field, GOOD) > 0.9 and model.predict(field, BAD) < 0.1
+
+
+def test_a_field_seen_wrong_only_a_few_times_does_not_learn_that_it_is_always_right() -> None:
+    # "lie": 150 good readings and 3 bad ones; the bad ones look like the other fields' bad ones.
+    rng = np.random.default_rng(6)
+    data = samples(200, rng, "name") + [("lie", GOOD, True)] * 150 + [("lie", BAD, False)] * 3
+    model = fit_model(data, min_per_field=60, min_wrong=12)
+    assert "lie" not in model.weights
+    assert model.predict("lie", BAD) < 0.1
+
+
+def test_a_fields_own_model_is_pulled_towards_the_shared_one() -> None:
+    rng = np.random.default_rng(8)
+    data = samples(300, rng, "name") + samples(80, rng, "plate")
+    own = fit_model(data, min_per_field=60, min_wrong=12)
+    assert {"name", "plate"} <= set(own.weights)
+    # Fitted alone, these 80 samples move a weight about 1.9 away from the shared model.
+    assert np.abs(own.weights["plate"] - own.default).max() < 0.5
 
 
 def test_fit_model_without_samples_is_the_hand_set_model() -> None:
