@@ -289,11 +289,24 @@ def normalize_name(raw: str) -> Normalized:
 
 def drop_stray_dots(text: str) -> str:
     """Leader dots left under a typed value stick to its words ("Thôn. Phước.. Lộc"). A dot
-    after a word of three letters or more is such a stray; abbreviations (P., TP., TX.) keep
-    theirs, and so does a dot inside a token (P.SONG, 2.0)."""
+    after a word is such a stray unless the word is an abbreviation written with one (P., TP.,
+    TX.); so is a dot after a house number before a word ("221. Âu Cơ"). A dot inside a token
+    stays (P.SONG, 2.0). Dashed leaders are read as runs of dashes and dots between the words
+    ("Nguyễn.-Văn--Cừ"), or a single dash joining two words ("Tiên-Yên"): spaces, but an
+    abbreviation's own hyphen stays (TT-Huế, BR-VT)."""
     text = text.replace("„", ",")  # a low comma: the comma printed on the dotted line
+    text = re.sub(r"[‹›]", " ", text)  # never printed in a value: a leader's broken dot
+    text = re.sub(r"\s*[-–—~_.]*[-–—~_][-–—~_.]*(?=\d)", lambda m: " " if len(m.group(0).strip()) > 1 else m.group(0),
+                  text)  # "Số --69": a dashed leader before the number
+    text = re.sub(r"(?<=[^\W_])\s*(?:[-–—~_.]{2,})\s*(?=[^\W_])", " ", text)
+    text = re.sub(r"(?<=[^\W\d_])[-–—](?=[^\W\d_])",
+                  lambda m: m.group(0) if _abbreviation_before(text, m.start()) else " ", text)
     text = re.sub(r"\s*\.{2,}\s*", " ", text)
-    text = re.sub(r"(?<=[^\W\d_]{3})\.(?=\s|,|$)", "", text)
+    text = re.sub(r"([^\W\d_]+)\.(?=\s|,|$)",
+                  lambda m: m.group(0) if fold(m.group(1)) in _DOTTED_ABBREVIATIONS else m.group(1), text)
+    text = re.sub(r"(?<![\d.,/])(\d+)\.(?=\s*[^\W\d_])", r"\1 ", text)
+    text = re.sub(r"([^\W\d_]+)\.(?=\d)",
+                  lambda m: m.group(0) if fold(m.group(1)) in _DOTTED_ABBREVIATIONS else m.group(1) + " ", text)
     # A dot between two words is a leader dot unless the word before it is an abbreviation
     # that is written with one (X.Giang Sơn, TP.Đà Nẵng): "Xã.An.Mỹ" is "Xã An Mỹ".
     text = re.sub(r"([^\W\d_]+)\.(?=[^\W\d_])",
@@ -302,6 +315,12 @@ def drop_stray_dots(text: str) -> str:
     text = re.sub(r"(?<=[\s,])\.+(?=[^\W_])", "", text)
     text = re.sub(r",(\s*[.,])+", ",", text)
     return clean_text(text)
+
+
+def _abbreviation_before(text: str, index: int) -> bool:
+    """The word ending at `index` is in capitals (TT, BR): an abbreviation, hyphened as printed."""
+    word = re.search(r"[^\W\d_]+$", text[:index])
+    return word is not None and word.group(0).isupper() and len(word.group(0)) <= 3
 
 
 # Abbreviations of unit types and street words that cards write with a dot.
@@ -378,9 +397,12 @@ def normalize_address(raw: str) -> Normalized:
     text = drop_stray_dots(clean_text(raw)).strip(" ,.;:")
     # A unit's one-letter abbreviation is no part of its own: its dot was read as a comma or a
     # colon ("X:Cai Bộ", "T, Cao Bằng").
-    text = re.sub(r"(?<![^\s,])([PXHQT]|TP|TX|TT)[,:;](\s*)(?=[^\W_])", r"\1.\2", text)
+    text = re.sub(r"(?<![^\s,])([PXHQT]|TP|TX|TT)\s?[,:;](\s*)(?=[^\W_])", r"\1.\2", text)
     # ... or lost, a lone capital before the unit's name being that abbreviation ("X Thủy Thanh").
     text = re.sub(r"(?<![^\s,])([PXHQT])(?=\s+[^\W\d_])", r"\1.", text)
+    # A unit's type word is never a part alone: a comma after it is a stain ("Huyện, Yên Minh").
+    text = re.sub(r"\b(Phường|Xã|Quận|Huyện|Tỉnh|Thị trấn|Thị xã|Thành phố)\s*,\s*(?=[^\W_])", r"\1 ", text,
+                  flags=re.IGNORECASE)
     text = _separate_units(text)
     result = Normalized(value=text)
     if len(text) < 8:

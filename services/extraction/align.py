@@ -210,8 +210,8 @@ def _line_proposals(gray: np.ndarray, edge_maps: list[np.ndarray]) -> list[tuple
                 break
         else:
             lines.append([angle, rho, length])
-    horizontal = sorted((l for l in lines if abs(l[0]) < np.pi / 4), key=lambda l: -l[2])[:10]
-    vertical = sorted((l for l in lines if abs(l[0]) >= np.pi / 4), key=lambda l: -l[2])[:10]
+    horizontal = _longest_and_outermost([l for l in lines if abs(l[0]) < np.pi / 4], w / 2, h, vertical=False)
+    vertical = _longest_and_outermost([l for l in lines if abs(l[0]) >= np.pi / 4], h / 2, w, vertical=True)
     ranked: list[tuple[float, np.ndarray]] = []
     for i, top in enumerate(horizontal):
         for bottom in horizontal[i + 1:]:
@@ -232,6 +232,31 @@ def _line_proposals(gray: np.ndarray, edge_maps: list[np.ndarray]) -> list[tuple
                     ranked.append((top[2] + bottom[2] + left[2] + right[2], quad))
     ranked.sort(key=lambda item: -item[0])
     return [(quad, "lines") for _length, quad in ranked[:150]]
+
+
+def _longest_and_outermost(lines: list[list[float]], middle: float, size: float, *, vertical: bool,
+                           longest: int = 10, outermost: int = 2, border: float = 0.035) -> list[list[float]]:
+    """The longest lines, and the outermost ones close to the picture's border on each side.
+    Rows of leader dots print long unbroken lines across a card, longer than its own edge where
+    that edge steps a pixel sideways every few dozen and a thin strip of background leaves it
+    little contrast (a card skewed a little and all but filling a scan); but the card's edge
+    lies outside everything printed on it. Only near the border: further in, the outermost
+    lines of a photo are the table's or a sheet's under the card."""
+    def position(line: list[float]) -> float:
+        normal = line[0] + np.pi / 2
+        if vertical:
+            return (line[1] - middle * np.sin(normal)) / (np.cos(normal) or 1e-9)
+        return (line[1] - middle * np.cos(normal)) / (np.sin(normal) or 1e-9)
+
+    chosen = sorted(lines, key=lambda l: -l[2])[:longest]
+    by_position = sorted(lines, key=position)
+    # The picture's own border (padding, a JPEG's last column) is no card's edge.
+    near = [l for l in by_position[:outermost] if 3 < position(l) < border * size] + \
+        [l for l in by_position[-outermost:] if (1 - border) * size < position(l) < size - 4]
+    for line in near:
+        if not any(line is c for c in chosen):
+            chosen.append(line)
+    return chosen
 
 
 def _intersect(a: list[float], b: list[float]) -> Optional[np.ndarray]:
@@ -366,7 +391,10 @@ def _score(quad: np.ndarray, frame: _Frame) -> float:
     supports = [m[0] for m in metrics]
     # Every edge of a card shows: the weakest edge counts as much as the average one.
     support = 0.5 * float(np.mean(supports)) + 0.5 * float(np.min(supports))
-    contrast = min(1.0, float(np.mean([m[1] for m in metrics])) / 12.0)
+    # ... and changes colour across: a row of leader dots printed on the card runs as straight
+    # and as long as its edge, but with paper on both sides.
+    contrasts = [m[1] for m in metrics]
+    contrast = min(1.0, (0.5 * float(np.mean(contrasts)) + 0.5 * float(np.min(contrasts))) / 12.0)
     return 0.45 * support + 0.2 * contrast + 0.25 * min(1.0, fraction / 0.6) + 0.1 * aspect_score
 
 

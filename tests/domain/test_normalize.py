@@ -406,6 +406,29 @@ def test_leader_dots_between_the_words_of_an_address_are_dropped(read: str, addr
 
 
 @pytest.mark.parametrize("read, address", [
+    ("Số --69 Nguyễn.-Văn--Cừ, Xã.-Phong--Dụ, Huyện Tiên Yên, Tỉnh Quảng Ninh",
+     "Số 69 Nguyễn Văn Cừ, Xã Phong Dụ, Huyện Tiên Yên, Tỉnh Quảng Ninh"),
+    ("Số--69--Nguyễn--Văn--‹Cừ, Xã--Phong-Dụ, Huyện Tiên-Yên, Tỉnh-Quảng-Ninh",
+     "Số 69 Nguyễn Văn Cừ, Xã Phong Dụ, Huyện Tiên Yên, Tỉnh Quảng Ninh"),
+    ("Số 193 Ngõ 25 Lê. Hồng Phong, X. Lâm Trung Thủy, H.Đức Thọ, Tỉnh Hà Tĩnh",
+     "Số 193 Ngõ 25 Lê Hồng Phong, X. Lâm Trung Thủy, H.Đức Thọ, Tỉnh Hà Tĩnh"),
+    ("221. Âu Cơ, Phường Thanh Xuân Bắc, Q. Thanh Xuân, TP Hà Nội",
+     "221 Âu Cơ, Phường Thanh Xuân Bắc, Q. Thanh Xuân, TP Hà Nội"),
+    ("Số 26.Ngõ.25 Lê Duẩn, Phường Bến Tắm, Thành phố Chí Linh, Tỉnh Hải Dương",
+     "Số 26 Ngõ 25 Lê Duẩn, Phường Bến Tắm, Thành phố Chí Linh, Tỉnh Hải Dương"),
+    ("Tổ 2, X.Mậu Long, Huyện, Yên Minh, Hà Giang", "Tổ 2, X.Mậu Long, Huyện Yên Minh, Hà Giang"),
+])
+def test_dashed_leaders_and_stray_dots_and_commas_inside_an_address_are_dropped(read: str, address: str) -> None:
+    assert normalize_address(read).value == address
+
+
+@pytest.mark.parametrize("printed", ["12 Lê Lợi, P.5, TT-Huế", "1 Trần Phú, P. Thắng Nhì, TP Vũng Tàu, BR-VT",
+                                     "12 Lê Lợi, P.Bến Nghé, Q.1, TP.HCM"])
+def test_an_abbreviations_own_dot_or_hyphen_stays(printed: str) -> None:
+    assert normalize_address(printed).value == printed
+
+
+@pytest.mark.parametrize("read, address", [
     ("Khóm 2 Xã An Ninh Đông, Huyện Đức Hòa Tỉnh Long An", "Khóm 2, Xã An Ninh Đông, Huyện Đức Hòa, Tỉnh Long An"),
     ("Ấp 12. Xã Mỹ Phước Tây, Thị xã Cai Lậy, Tỉnh Tiền Giang",
      "Ấp 12, Xã Mỹ Phước Tây, Thị xã Cai Lậy, Tỉnh Tiền Giang"),
