@@ -146,10 +146,12 @@ def _beside(labelled: Sequence[RowLabels], label_words: Sequence[OcrWord], x_fro
             continue
         # In another row, the words after one of its labels are that label's value.
         other = not any(id(w) in own for w in item.row.words)
-        if other and any(w.box[0] + w.box[2] / 2 < x_from - height for w in item.row.words
-                         if id(w) not in taken):
+        if other and any(w.box[0] < x_from - height and w.box[0] + w.box[2] / 2 < x_from
+                         for w in item.row.words if id(w) not in taken):
             # A row with words over the label's own span is another printed line passing
-            # above or below it (a tall, badly boxed label reaches into it), not its value.
+            # above or below it (a tall, badly boxed label reaches into it), not its value: a
+            # word that starts over the label, even where its middle lies past the label's end
+            # (a long value printed on the line above, "16LD-823." over "Ngày ĐK lần đầu").
             continue
         first_label_x = min((item.row.words[h.start].box[0] for h in item.hits), default=None) if other else None
         # In the label's own row, the words after its last word in reading order, starting

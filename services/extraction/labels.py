@@ -53,7 +53,7 @@ LABELS: tuple[Label, ...] = (
     Label("pay_load", ("hang hoa", "hang hoa kg", "goods", "tai trong hang hoa"), "pay_load"),
     Label("valid_until", ("dang ky xe co gia tri den ngay", "co gia tri den ngay", "co gia tri den",
                           "gia tri den ngay", "valid until")),
-    Label("plate", ("bien so dang ky", "bien so", "n plate", "no plate", "plate n", "plate no",
+    Label("plate", ("bien so dang ky", "bien so xe", "bien so", "n plate", "no plate", "plate n", "plate no",
                     "number plate", "bien kiem soat"), "plate"),
     Label("first_issue_date", ("dang ky lan dau ngay", "dang ky lan dau", "ngay dang ky lan dau",
                                "date of first registration", "first registration"), "first_issue_date"),
