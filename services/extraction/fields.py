@@ -365,6 +365,13 @@ def _close(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= 75
 
 
+# Rows that hold "ngày", "tháng" or "năm" (or a word read as one) but not the issue date: the
+# expiry and the first registration, and the load row, whose "Hàng hoá" folds one letter away
+# from "tháng" and whose "nằm" folds to "năm".
+_NOT_THE_ISSUE_DATE = ("gia tri", "gia tr", "lan dau", "den ngay", "hang hoa", "tai trong", "cho ngoi", "(lie)",
+                       "(stand)", "(goods)")
+
+
 def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
     """The `<Place>, ngày .. tháng .. năm ....` line: the date the certificate was issued.
 
@@ -378,7 +385,7 @@ def locate_issue_date(rows: Sequence[Row]) -> Optional[Located]:
     for index, row in enumerate(rows):
         folded = [fold(w.text) for w in row.words]
         joined = " ".join(folded)
-        if "gia tri" in joined or "lan dau" in joined or "den ngay" in joined or "gia tr" in joined:
+        if any(words in joined for words in _NOT_THE_ISSUE_DATE):
             continue
         months = [i for i, t in enumerate(folded) if is_word(t, "thang")]
         for m in months:

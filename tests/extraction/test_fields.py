@@ -207,6 +207,27 @@ def test_a_line_passing_over_a_tall_boxed_label_is_not_its_value() -> None:
     assert located.text == "VINFAST" and located.how == "below"
 
 
+def test_a_long_value_on_the_line_above_a_tall_boxed_label_is_not_its_value() -> None:
+    # "16LD-823." starts over the label "Ngày ĐK lần đầu" and ends past it; its middle lies
+    # past the label's end less one letter. The date's own value is printed below the label.
+    plate = [OcrWord(text="16LD-823.", conf=0.9, box=(59, 153, 151, 22)),
+             OcrWord(text="64", conf=0.9, box=(220, 154, 34, 21))]
+    label = [OcrWord(text=t, conf=0.8, box=b) for t, b in (("Ngày", (39, 191, 122, 19)), ("ĐK", (83, 181, 13, 31)),
+                                                            ("lần", (107, 181, 21, 31)), ("đầu", (136, 181, 27, 31)))]
+    rows = [Row(words=plate), Row(words=label), row("26/07/2017", y=218, height=20)]
+    located = fields.locate_labelled(fields.label_rows(rows), 1600)["first_issue_date"]
+    assert located.text == "26/07/2017" and located.how == "below"
+
+
+def test_the_load_row_is_not_taken_for_the_issue_date() -> None:
+    # "Hàng" folds one letter away from "tháng" and "nằm" folds to "năm".
+    load = row("Số", "chỗ", "ngồi", "(Sit)", "7", "chỗ", "đứng", "(Stand)", "....", "Hàng", "hoá", "....",
+               "nằm", "(Lie)", "2019", y=100)
+    issued = row("Hà", "Nội,", "ngày", "04", "tháng", "04", "năm", "2020", y=200)
+    assert fields.locate_issue_date([load]) is None
+    assert fields.locate_issue_date([load, issued]).text == "ngày 04 tháng 04 năm 2020"
+
+
 def test_a_row_that_opens_with_an_unknown_labels_colon_does_not_continue_a_name() -> None:
     rows = [row("Chủ", "xe:", "LÊ", "VĂN", "AN", y=100), row("Nơi", "ở:", "Tổ", "5,", "Xã", "Đông", "Hải", y=140)]
     located = fields.locate_labelled(fields.label_rows(rows), 2000)["name"]
