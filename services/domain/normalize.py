@@ -232,6 +232,20 @@ def normalize_number(raw: str, *, low: float, high: float, digits_only: bool = F
     return result
 
 
+def normalize_load(raw: str) -> Normalized:
+    """The goods load in kg. No load is under 10 kg: a lone digit on the row's leader dots is a
+    dot read as one, so the value is the blank the row prints, with the check failed (the
+    reviewer looks)."""
+    result = normalize_number(raw, low=0, high=60000)
+    if result.ok and result.value:
+        number = float(result.value.replace(".", "").replace(",", "."))
+        if number < 10:
+            result.notes.append(f"{result.value} dropped: no load is under 10 kg")
+            result.value = ""
+            result.fail("a load under 10 kg")
+    return result
+
+
 def normalize_year(raw: str) -> Normalized:
     result = normalize_number(raw, low=EARLIEST_YEAR, high=TODAY_YEAR + 1, digits_only=True)
     if result.ok and result.value and len(result.value) != 4:
@@ -626,7 +640,7 @@ NORMALISERS: dict[str, Callable[[str], Normalized]] = {
     "capacity": lambda raw: normalize_number(raw, low=40, high=20000),
     "last_issue_date": normalize_date,
     "first_issue_date": normalize_date,
-    "pay_load": lambda raw: normalize_number(raw, low=0, high=60000),
+    "pay_load": normalize_load,
     "year_of_manufacture": normalize_year,
     "lie": lambda raw: normalize_number(raw, low=0, high=60, digits_only=True),
     "sit": lambda raw: normalize_number(raw, low=0, high=90, digits_only=True),

@@ -225,10 +225,18 @@ def test_a_number_is_kept_as_printed_without_its_unit(field: str, read: str, val
     passes(normalize(field, read), value)
 
 
-@pytest.mark.parametrize("read", ["550 kg", "6.750 KG", "2488 cm3", "5 chỗ"])
-def test_a_unit_after_a_number_is_not_taken_for_misread_digits(read: str) -> None:
-    result = normalize("pay_load", read)
+@pytest.mark.parametrize("field, read", [("pay_load", "550 kg"), ("pay_load", "6.750 KG"), ("pay_load", "2488 cm3"),
+                                         ("sit", "5 chỗ")])
+def test_a_unit_after_a_number_is_not_taken_for_misread_digits(field: str, read: str) -> None:
+    result = normalize(field, read)
     assert result.notes == [] and result.corrections == 0
+
+
+@pytest.mark.parametrize("read", ["3", "9", ".... 8 ....", "8 kg"])
+def test_a_load_under_ten_kg_is_a_leader_dot_read_as_a_digit_the_blank_sent_for_a_look(read: str) -> None:
+    fails(normalize("pay_load", read), "under 10 kg")
+    assert normalize("pay_load", read).value == ""
+    passes(normalize("pay_load", "10"), "10")
 
 
 @pytest.mark.parametrize("field", ["capacity", "pay_load", "sit", "stand", "lie", "year_of_manufacture"])
