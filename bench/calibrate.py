@@ -23,6 +23,7 @@ wrong values at >= 0.95). `--from-samples` refits from saved samples without rea
     python bench/calibrate.py --set data/sets/calib7 --n 120 --jobs 2 --save-samples /tmp/c7.json
     python bench/calibrate.py --set data/sets/calib8 --n 120 --jobs 2 --save-samples /tmp/c8.json --out /tmp/x.json
     python bench/calibrate.py --from-samples /tmp/c7.json --check /tmp/c8.json --out /tmp/fit.json
+    python bench/calibrate.py --from-samples /tmp/c7.json --from-samples /tmp/c8.json   # the two pooled
 """
 
 from __future__ import annotations
@@ -316,13 +317,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (the machine has 2 shared cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--save-samples", help="also save every side's values and evidence to this JSON file")
-    parser.add_argument("--from-samples", help="refit from samples saved by --save-samples, reading nothing")
+    parser.add_argument("--from-samples", action="append",
+                        help="refit from samples saved by --save-samples, reading nothing (repeat to pool sets)")
     parser.add_argument("--check", help="samples of another set (--save-samples) to score the fitted model on")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     if args.from_samples:
-        results, meta = load_samples(Path(args.from_samples))
+        results, metas = [], []
+        for path in args.from_samples:
+            more, meta = load_samples(Path(path))
+            results += more
+            metas.append(meta)
+        meta = metas[0] if len(metas) == 1 else {
+            "set": [m.get("set") for m in metas], "seed": [m.get("seed") for m in metas],
+            "n": sum(int(m.get("n") or 0) for m in metas),
+            "seconds_per_side_median": metas[0].get("seconds_per_side_median")}
     else:
         results, meta = _read(args)
         if results is None:

@@ -458,6 +458,8 @@ def normalize_issuer(raw: str) -> Normalized:
     text = re.sub(r"[()\[\]{}|\"`“”«»¡¿†‡§~^*_=<>]", " ", raw)
     text = re.sub(r"(?<![^\W\d_])['´‘’]|['´‘’](?![^\W\d_])", " ", text)
     text = drop_stray_dots(clean_text(text)).strip(" ,.;:-")
+    # No comma is printed after "TP" in a unit's name: it is the abbreviation's dot.
+    text = re.sub(r"\b(TP|Tp|TX|Q|H),\s*(?=[^\W\d_])", r"\1. ", text)
     result = Normalized(value=text)
     hit = addresses.match_issuer(text)
     if hit is None:

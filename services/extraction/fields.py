@@ -236,8 +236,10 @@ def value_words(words: Sequence[OcrWord], height: int) -> list[OcrWord]:
         # Leader dots left over (under a typed value) are dropped from the words they stick to;
         # where they run between two words of the value, the words are split there.
         out.extend(_split_at_leaders(word))
-    # Short trailing words read with little confidence are usually stains, seal or watermark.
-    while len(out) > 1 and out[-1].conf < 0.45 and len(re.sub(r"\W", "", out[-1].text)) <= 2:
+    # Short trailing words read with little confidence are usually stains, seal or watermark;
+    # not digits after a number left open by its dot or hyphen ("134." "66": a plate's end).
+    while len(out) > 1 and out[-1].conf < 0.45 and len(re.sub(r"\W", "", out[-1].text)) <= 2 and not (
+            re.fullmatch(r"\d+", out[-1].text) and re.search(r"\d[.\-]$", out[-2].text)):
         out.pop()
     return out
 

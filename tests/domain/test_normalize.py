@@ -755,3 +755,8 @@ def test_canonical_is_idempotent(name: str, raw: str) -> None:
 
 def test_every_field_has_a_normaliser() -> None:
     assert set(FIELDS) <= set(NORMALISERS)
+
+
+def test_a_comma_read_for_the_dot_after_tp_in_an_issuing_unit_is_the_dot() -> None:
+    assert normalize_issuer("CÔNG AN TP, HÀ NỘI").value == "CÔNG AN TP. HÀ NỘI"
+    assert normalize_issuer("CÔNG AN TP HÀ NỘI").value == "CÔNG AN TP HÀ NỘI"  # printed without one

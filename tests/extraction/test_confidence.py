@@ -104,15 +104,6 @@ def test_a_field_seen_wrong_only_a_few_times_does_not_learn_that_it_is_always_ri
     assert model.predict("lie", BAD) < 0.1
 
 
-def test_a_fields_own_model_is_pulled_towards_the_shared_one() -> None:
-    rng = np.random.default_rng(8)
-    data = samples(300, rng, "name") + samples(80, rng, "plate")
-    own = fit_model(data, min_per_field=60, min_wrong=12)
-    assert {"name", "plate"} <= set(own.weights)
-    # Fitted alone, these 80 samples move a weight about 1.9 away from the shared model.
-    assert np.abs(own.weights["plate"] - own.default).max() < 0.5
-
-
 def test_fit_model_without_samples_is_the_hand_set_model() -> None:
     model = fit_model([])
     assert model.weights == {} and model.predict("name", GOOD) == ConfidenceModel({}).predict("name", GOOD)

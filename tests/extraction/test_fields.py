@@ -281,3 +281,12 @@ def test_a_row_of_the_other_column_between_an_addresss_rows_is_passed_over() -> 
     located = fields.locate_labelled(fields.label_rows(rows), 2000)
     assert located["address"].text == "Tổ 26, Phường Liên Mạc, Q. Bắc Từ Liêm, TP. Hà Nội"
     assert located["chassis"].text == "RL0WD3TT4GP373806"
+
+
+def test_a_plates_last_digits_read_unsurely_are_kept_but_a_stain_after_a_value_is_not() -> None:
+    plate = [OcrWord(text="320-134.", conf=0.9, box=(387, 773, 206, 31)),
+             OcrWord(text="66", conf=0.3, box=(608, 774, 47, 30))]
+    assert [w.text for w in fields.value_words(plate, 24)] == ["320-134.", "66"]
+    name = [OcrWord(text="TRẦN", conf=0.9, box=(100, 100, 90, 30)), OcrWord(text="KỲ", conf=0.9, box=(200, 100, 50, 30)),
+            OcrWord(text="1", conf=0.3, box=(260, 100, 12, 30))]
+    assert [w.text for w in fields.value_words(name, 30)] == ["TRẦN", "KỲ"]
