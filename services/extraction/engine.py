@@ -566,7 +566,13 @@ class Engine:
             # A field that may be blank: readers that saw nothing there vote for blank (one
             # Tesseract read of a dot or a stain as "3", against the page read and the
             # recogniser seeing nothing, is no value).
-            if blank > sum(reading_weights):
+            # Not against a page read that is sure of a value passing its checks: the re-reads
+            # see nothing also where their crop is wrong (a row boxed twice a line tall).
+            page_sure = bool(sources[0]) and chosen.ok and all(
+                w.conf >= 0.9 for w in [w for row in sources[0] for w in row]) and \
+                canonical(name, self._value_text(name, [w for row in sources[0] for w in row])) == \
+                canonical(name, chosen.value)
+            if blank > sum(reading_weights) and not page_sure:
                 chosen, words, agreement = None, [], blank / (blank + sum(reading_weights))
         page_words = [w for row in sources[0] for w in row]
         words = words or page_words

@@ -37,3 +37,16 @@ def test_a_value_most_readers_see_in_a_field_that_may_be_blank_is_kept() -> None
 def test_a_field_that_is_never_blank_takes_what_one_reader_saw() -> None:
     # A name is never left blank on a card: a single reading is better than none for review.
     assert choose("name", ["", "NGUYỄN VĂN AN", "", ""], [1.0, 1.0, 1.0, 2.0]) == "NGUYỄN VĂN AN"
+
+
+def test_a_page_read_sure_of_a_value_is_not_outvoted_by_re_reads_that_saw_nothing() -> None:
+    # Seats "04" read at 0.99 on the page; the re-reads' crop (a row boxed twice a line tall)
+    # held parts of three lines and gave nothing.
+    assert choose("sit", ["04", "", "", ""], [1.0, 1.0, 1.0, 2.0]) == "04"
+
+
+def test_an_unsure_page_read_of_a_blank_field_is_outvoted_by_re_reads_that_saw_nothing() -> None:
+    item = locate.Located(field="pay_load", words=[], regions=[REGION])
+    sources = [[[word("30", conf=0.5)]], [[]], [[]], [[]]]
+    chosen = engine()._candidate("pay_load", item, sources, CAR, False, {}, None, [1.0, 1.0, 1.0, 2.0], None)
+    assert chosen.value == ""
