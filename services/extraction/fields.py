@@ -237,9 +237,10 @@ def value_words(words: Sequence[OcrWord], height: int) -> list[OcrWord]:
         # where they run between two words of the value, the words are split there.
         out.extend(_split_at_leaders(word))
     # Short trailing words read with little confidence are usually stains, seal or watermark;
-    # not digits after a number left open by its dot or hyphen ("134." "66": a plate's end).
+    # not digits after a number left open by its dot or hyphen ("134." "66"), or after a
+    # plate's first three digits ("35G-225" "11", its dot lost among leader dots).
     while len(out) > 1 and out[-1].conf < 0.45 and len(re.sub(r"\W", "", out[-1].text)) <= 2 and not (
-            re.fullmatch(r"\d+", out[-1].text) and re.search(r"\d[.\-]$", out[-2].text)):
+            re.fullmatch(r"\d+", out[-1].text) and re.search(r"\d[.\-]+$|-\d{3}$", out[-2].text)):
         out.pop()
     return out
 

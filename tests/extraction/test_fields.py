@@ -287,6 +287,9 @@ def test_a_plates_last_digits_read_unsurely_are_kept_but_a_stain_after_a_value_i
     plate = [OcrWord(text="320-134.", conf=0.9, box=(387, 773, 206, 31)),
              OcrWord(text="66", conf=0.3, box=(608, 774, 47, 30))]
     assert [w.text for w in fields.value_words(plate, 24)] == ["320-134.", "66"]
+    dots = [OcrWord(text="3B5G-225..", conf=0.39, box=(205, 842, 236, 36)),
+            OcrWord(text="41", conf=0.4, box=(457, 842, 58, 35))]
+    assert [w.text for w in fields.value_words(dots, 35)] == ["3B5G-225..", "41"]
     name = [OcrWord(text="TRẦN", conf=0.9, box=(100, 100, 90, 30)), OcrWord(text="KỲ", conf=0.9, box=(200, 100, 50, 30)),
             OcrWord(text="1", conf=0.3, box=(260, 100, 12, 30))]
     assert [w.text for w in fields.value_words(name, 30)] == ["TRẦN", "KỲ"]
