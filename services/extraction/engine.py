@@ -821,7 +821,20 @@ def _better(name: str, candidate: FieldRead, best: FieldRead) -> bool:
     if name == "address" and _names_province(candidate.value) and not _names_province(best.value):
         # Addresses end with their province: a row that brings it belongs to the address.
         return score_a >= score_b - 0.05
+    if name == "name" and _continues_in_capitals(best.value, candidate.value):
+        # A name wrapped onto the next row: its rest is printed as it began, in capitals.
+        return True
     return score_a > score_b + 0.02
+
+
+def _continues_in_capitals(shorter: str, longer: str) -> bool:
+    """`longer` is `shorter` and one to three more words in capitals, without digits or commas,
+    the whole no longer than names are (eight words)."""
+    if not longer.startswith(shorter) or not shorter.isupper():
+        return False
+    rest = longer[len(shorter):].split()
+    return 1 <= len(rest) <= 4 and len(longer.split()) <= 8 and all(
+        w.isupper() and w.isalpha() for w in rest)
 
 
 def _registering_province(issuer: Optional[FieldRead]) -> str:

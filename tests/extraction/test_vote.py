@@ -3,6 +3,8 @@ readings made by hand, where the right choice is known."""
 
 from __future__ import annotations
 
+import pytest
+
 from services.domain.schema import Side, VehicleKind
 from services.extraction import fields as locate
 from services.extraction.engine import SideContext
@@ -50,3 +52,16 @@ def test_an_unsure_page_read_of_a_blank_field_is_outvoted_by_re_reads_that_saw_n
     sources = [[[word("30", conf=0.5)]], [[]], [[]], [[]]]
     chosen = engine()._candidate("pay_load", item, sources, CAR, False, {}, None, [1.0, 1.0, 1.0, 2.0], None)
     assert chosen.value == ""
+
+
+@pytest.mark.parametrize("shorter, longer, wrapped", [
+    ("NGUYỄN BÁ", "NGUYỄN BÁ TRUNG", True),  # the rest of a name on the next row
+    ("DOANH NGHIỆP TƯ NHÂN", "DOANH NGHIỆP TƯ NHÂN KỸ THUẬT HƯNG THỊNH", True),
+    ("TRẦN KHẮC KỲ", "TRẦN KHẮC KỲ Số 5, Phường 2", False),  # an address below, not the name
+    ("TRẦN KHẮC KỲ", "TRẦN KHẮC KỲ 0912", False),
+    ("Trần Khắc", "Trần Khắc Kỳ", False),  # a name not in capitals is not continued so
+])
+def test_a_name_continues_on_the_next_row_only_in_capitals(shorter: str, longer: str, wrapped: bool) -> None:
+    from services.extraction.engine import _continues_in_capitals
+
+    assert _continues_in_capitals(shorter, longer) is wrapped
