@@ -452,10 +452,10 @@ def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
         folded = [fold(w.text) for w in row.words]
         row, folded = _without_paper_words(row, folded)
         for i, key in enumerate(folded):
-            glued = re.match(r"^\W*s[oø0]\W*" + _NUMBER_GLOSS + r"\W*[:.]\W*([0-9oil]{2,}.*)$", key)
+            glued = re.match(r"^\W*s[oø0a]\W*" + _NUMBER_GLOSS + r"\W*[:.]\W*([0-9oil]{2,}.*)$", key)
             if glued:
                 digits = [row.words[i]] + _digit_words(row.words[i + 1:i + 3])
-            elif re.fullmatch(r"\W*s[oø0]\W*" + _NUMBER_GLOSS + r"\W*[:.]?\W*", key):
+            elif re.fullmatch(r"\W*s[oø0a]\W*" + _NUMBER_GLOSS + r"\W*[:.]?\W*", key):
                 j = i + 1
                 # "(N°):" however it was read ("@°):", "(w9:") lies between the label and the digits.
                 while j < len(row.words) and j <= i + 2 and len(folded[j]) <= 5 \
@@ -474,6 +474,8 @@ def locate_certificate_number(rows: Sequence[Row]) -> Optional[Located]:
 # the hyphen, 4 or 5 digits (maybe "123.45"). The hyphen is required: model codes and serials
 # have none, so a row of them is not taken for a plate.
 _PLATE_TEXT = re.compile(r"(\d{2})[A-ZĐ]{1,2}\d?[-–]\d{3}[.,]?\d{1,2}")
+# The same with the series' one letter read as a digit that looks like one (G 6, B 8, D 0, Z 2, S 5).
+_PLATE_TEXT_CONFUSABLE = re.compile(r"(\d{2})[A-ZĐ]?[60825]\d?[-–]\d{3}[.,]?\d{1,2}")
 
 
 def _glued(text: str) -> str:
@@ -489,8 +491,10 @@ def locate_plate_by_pattern(rows: Sequence[Row], taken: Sequence[Box] = ()) -> O
     neighbour is no plate (the value printed below it): the first run of one to three words,
     outside the regions of other fields' values, that reads as a plate of a known province.
     Only where none does: a run with one stray mark glued before the plate (a seal stroke read
-    as "4")."""
-    for stray in (False, True):
+    as "4"); and only then, a run whose series letter was read as the digit it looks like
+    ("756-670.36" for 75G-670.36: the plate's own normaliser reads the series back)."""
+    for stray, confusable in ((False, False), (True, False), (False, True)):
+        pattern = _PLATE_TEXT_CONFUSABLE if confusable else _PLATE_TEXT
         for row in rows:
             words = row.words
             for i in range(len(words)):
@@ -504,7 +508,7 @@ def locate_plate_by_pattern(rows: Sequence[Row], taken: Sequence[Box] = ()) -> O
                         if len(glued) <= 8 or len(_glued(run[0].text).strip(".,")) <= 1:
                             continue
                         glued = glued[1:]
-                    match = _PLATE_TEXT.fullmatch(glued)
+                    match = pattern.fullmatch(glued)
                     if match is None or not plate_codes.is_known_prefix(match.group(1)):
                         continue
                     pad = max(4, row.height // 3)

@@ -26,7 +26,8 @@ def row(*texts: str, y: int = 100, height: int = 30) -> Row:
     (("Số", "(w-):", "060190"), "060190"),
     (("Số(w9:", "580175"), "580175"),
     (("sø:", "52", "414519"), "52414519"),
-    (("Số", "GCN:", "012345"), "012345"),  # words naming the paper between "Số" and the colon
+    (("Số", "GCN:", "012345"), "012345"),
+    (("Sá:", "859772"), "859772"),  # the tone mark of "Số" misread  # words naming the paper between "Số" and the colon
     (("Số", "giấy", "chứng", "nhận:", "0123456"), "0123456"),
 ])
 def test_the_certificate_number_follows_so_and_its_gloss(texts: tuple[str, ...], number: str) -> None:
@@ -59,6 +60,7 @@ def test_a_first_line_read_too_badly_to_be_found_is_added_back_to_the_unit() -> 
     (("Plate", "62L9", "-", "038.33"), "62L9-038.33"),  # OCR split the plate into words
     (("14N-5985",), "14N-5985"),  # an old car plate, no label at all
     (("418P-626.", "77"), "418P-626.77"),  # a seal stroke before it read as "4"
+    (("756-670.", "36"), "756-670.36"),  # the series letter G read as a 6
 ])
 def test_a_plate_whose_label_is_not_found_is_found_by_its_pattern(texts: tuple[str, ...], plate: str) -> None:
     located = fields.locate_plate_by_pattern([row("Màu", "sơn:", "Đỏ", y=40), row(*texts, y=100)])
