@@ -24,6 +24,9 @@ from services.extraction.rows import Row, union_box, words_between
 Box = tuple[int, int, int, int]
 
 # Values that may wrap onto the next rows, and how many rows they may take.
+# Fields whose value always holds a digit.
+DIGIT_VALUES = frozenset({"first_issue_date", "year_of_manufacture", "capacity", "plate", "id", "engine",
+                          "chassis"})
 MULTI_ROW = {"address": 4, "name": 2, "issued_at": 2, "model": 2}  # an address in a narrow column: 4
 
 
@@ -103,6 +106,10 @@ def locate_labelled(labelled: Sequence[RowLabels], card_width: int) -> dict[str,
             x_end = _hit_x(row, following)[0] if following else card_width
             label_words = row.words[hit.start:max(hit.start + 1, hit.end)]
             words = value_words(_beside(labelled, label_words, label_x1, x_end, taken), row.height)
+            if name in DIGIT_VALUES and not any(ch.isdigit() for w in words for ch in w.text):
+                # A date or a number without a digit is other text on the label's line (the
+                # seal's "TRƯỞNG PHÒNG" beside a label whose value wrapped below it).
+                words = []
             pad = max(4, row.height // 3)
             located = Located(field=name, words=list(words), regions=[], label_score=hit.score,
                               label_box=(label_x0, row.top, label_x1 - label_x0, row.bottom - row.top))

@@ -295,3 +295,13 @@ def test_a_plates_last_digits_read_unsurely_are_kept_but_a_stain_after_a_value_i
     name = [OcrWord(text="TRẦN", conf=0.9, box=(100, 100, 90, 30)), OcrWord(text="KỲ", conf=0.9, box=(200, 100, 50, 30)),
             OcrWord(text="1", conf=0.3, box=(260, 100, 12, 30))]
     assert [w.text for w in fields.value_words(name, 30)] == ["TRẦN", "KỲ"]
+
+
+def test_a_date_label_with_other_text_beside_it_takes_its_value_from_the_row_below() -> None:
+    # The seal's "TRƯỞNG PHÒNG CSGT" stands far right on the label's line; the date wrapped below.
+    label = row("Đăng", "ký", "lần", "đầu", "ngày:", y=832)
+    beside = [OcrWord(text=t, conf=0.95, box=(x, 832, 18 * len(t), 30))
+              for t, x in (("TRƯỞNG", 1007), ("PHÒNG", 1160), ("CSGT", 1288))]
+    rows = [Row(words=label.words + beside), row("15/11/2016", y=897)]
+    located = fields.locate_labelled(fields.label_rows(rows), 1600)["first_issue_date"]
+    assert located.text == "15/11/2016" and located.how == "below"
