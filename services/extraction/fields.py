@@ -216,7 +216,9 @@ def _value_below(labelled: Sequence[RowLabels], index: int, x0: int, x1: int
         label_starts = [nxt.row.words[h.start].box[0] for h in nxt.hits]
         if words and any(x0 - tolerance <= x < words[-1].x2 for x in label_starts):
             return None
-        if words and words[0].box[0] <= x0 + 10 * row.height and _weighted(words) >= 0.5:
+        # Read unsurely, it may be a stain; not when it holds six digits (a date, a serial).
+        sure = _weighted(words) >= 0.5 or sum(ch.isdigit() for w in words for ch in w.text) >= 6
+        if words and words[0].box[0] <= x0 + 10 * row.height and sure:
             return index + offset, words
     return None
 

@@ -305,3 +305,13 @@ def test_a_date_label_with_other_text_beside_it_takes_its_value_from_the_row_bel
     rows = [Row(words=label.words + beside), row("15/11/2016", y=897)]
     located = fields.locate_labelled(fields.label_rows(rows), 1600)["first_issue_date"]
     assert located.text == "15/11/2016" and located.how == "below"
+
+
+def test_a_date_read_unsurely_below_its_label_is_still_its_value_but_a_stain_is_not() -> None:
+    label = row("Đăng", "ký", "lần", "đầu", "ngày", "(Date", "of", "first", "registration):", y=900, height=25)
+    date = Row(words=[OcrWord(text="19/09/2000", conf=0.47, box=(100, 973, 191, 24))])
+    located = fields.locate_labelled(fields.label_rows([label, date]), 1600)["first_issue_date"]
+    assert located.text == "19/09/2000" and located.how == "below"
+    stain = Row(words=[OcrWord(text="~n", conf=0.3, box=(100, 973, 40, 24))])
+    located = fields.locate_labelled(fields.label_rows([label, stain]), 1600)["first_issue_date"]
+    assert located.words == []
