@@ -25,7 +25,8 @@ from tests.support.engine import layout_family_runs
 
 pytestmark = pytest.mark.slow  # 8 sides: about half a minute on the shared 2-core machine
 
-FLOOR = 0.81  # 4 fields below the measurement (0.845, 98 of 116, on 2026-12-03 and again 2026-12-04)
+# 4 fields below the measurement: 0.871 (101 of 116) on 2026-12-04, later (0.845 before).
+FLOOR = 0.84
 PLATES_FLOOR = 7
 
 

@@ -23,11 +23,11 @@ from tests.support.engine import SideRun, regression_runs
 
 pytestmark = pytest.mark.slow  # 16 sides: about 1-2 minutes on the shared 2-core machine
 
-# Measured 2026-12-04 (recogniser stage 4, pale cards found, leader dots split values, plates in
-# their province): scans 0.966 (112/116), photos 0.853 (99/116), all 0.909; 2026-12-03 it was
-# 0.862 / 0.845 / 0.853. Floors a few fields below.
-FLOORS = {"scan": 0.94, "photo": 0.83}
-OVERALL_FLOOR = 0.89
+# Measured 2026-12-04, later (cards filling a scan, leader rows, wrapped values): scans 0.974
+# (113/116), photos 0.862 (100/116), all 0.918; earlier that day 0.966 / 0.853 / 0.909, on
+# 2026-12-03 0.862 / 0.845 / 0.853. Floors a few fields below.
+FLOORS = {"scan": 0.95, "photo": 0.84}
+OVERALL_FLOOR = 0.90
 
 
 def scores(runs: tuple[SideRun, ...]) -> list[FieldScore]:
