@@ -372,7 +372,14 @@ def _respell_address_words(text: str, units: Sequence[str] = ()) -> str:
         out.append(text[last:])
         text = "".join(out)
     # "Tổ 12" (a residential group) is misread with other tone marks.
-    return re.sub(r"\b[Tt][OoÔôỐốỒồỔổỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+\d)", lambda m: addresses.cased("Tổ", m.group(0)), text)
+    text = re.sub(r"\b[Tt][OoÔôỐốỒồỔổỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+\d)", lambda m: addresses.cased("Tổ", m.group(0)), text)
+    # ... and so is "Tổ" before "dân phố", and as the address's first word before a name ("Tố
+    # Mường"); "Tô" stays there, a family name that streets are named after (Tô Hiến Thành).
+    text = re.sub(r"\b[Tt][OoỐốỒồỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+d[âa]n\s+ph[ốo])", lambda m: addresses.cased("Tổ", m.group(0)),
+                  text, flags=re.IGNORECASE)
+    text = re.sub(r"^[Tt][ỐốỒồỖỗỘộÓóÒòỎỏÕõỌọ](?=\s+[^\W\d_])", lambda m: addresses.cased("Tổ", m.group(0)), text)
+    # "Ấp" as the first word, its hat lost ("Áp Tây").
+    return re.sub(r"^[AaÁáÂâẤấẬậ]p(?=\s+[^\W_])", lambda m: addresses.cased("Ấp", m.group(0)), text)
 
 
 # The start of an administrative unit inside an address: its type word, or the type's
@@ -417,6 +424,10 @@ def normalize_address(raw: str) -> Normalized:
     # A unit's type word is never a part alone: a comma after it is a stain ("Huyện, Yên Minh").
     text = re.sub(r"\b(Phường|Xã|Quận|Huyện|Tỉnh|Thị trấn|Thị xã|Thành phố)\s*,\s*(?=[^\W_])", r"\1 ", text,
                   flags=re.IGNORECASE)
+    # A street word glued to its number ("Ấp4"): the space was too narrow to read.
+    text = re.sub(r"\b(Ấp|Tổ|Thôn|Xóm|Khóm|Khu|Ngõ|Ngách|Hẻm|Kiệt|Số)(?=\d)", r"\1 ", text, flags=re.IGNORECASE)
+    # A capital O or D read as "0" before its own small letter ("Quốc 0oai", "Xuân 0du").
+    text = re.sub(r"(?<=\s)0([oôơd])(?=[^\W\d_]*\b)", lambda m: m.group(1).upper(), text)
     text = _separate_units(text)
     result = Normalized(value=text)
     if len(text) < 8:

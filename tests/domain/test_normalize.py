@@ -760,3 +760,22 @@ def test_every_field_has_a_normaliser() -> None:
 def test_a_comma_read_for_the_dot_after_tp_in_an_issuing_unit_is_the_dot() -> None:
     assert normalize_issuer("CÔNG AN TP, HÀ NỘI").value == "CÔNG AN TP. HÀ NỘI"
     assert normalize_issuer("CÔNG AN TP HÀ NỘI").value == "CÔNG AN TP HÀ NỘI"  # printed without one
+
+
+@pytest.mark.parametrize("read, address", [
+    ("Tổ dân phố 10, X.Ngọc Liệp, Huyện Quốc 0oai, TP.Hà Nội", "Tổ dân phố 10, X.Ngọc Liệp, Huyện Quốc Oai, TP.Hà Nội"),
+    ("Tố Mường, xã Cao Bồ, huyện Vị Xuyên, tỉnh Hà Giang", "Tổ Mường, xã Cao Bồ, huyện Vị Xuyên, tỉnh Hà Giang"),
+    ("Tố dân phố 7, Xã Khánh An, Huyện Yên Khánh, Tỉnh Ninh Bình",
+     "Tổ dân phố 7, Xã Khánh An, Huyện Yên Khánh, Tỉnh Ninh Bình"),
+    ("Áp Tây, Rạch Gòi, Châu Thành A, Hậu Giang", "Ấp Tây, Rạch Gòi, Châu Thành A, Hậu Giang"),
+    ("Ấp4, X. Thạnh Thới Thuận, H.Trần Đề, Tỉnh Sóc Trăng", "Ấp 4, X. Thạnh Thới Thuận, H.Trần Đề, Tỉnh Sóc Trăng"),
+])
+def test_street_words_misread_at_an_addresss_start_and_a_capital_read_as_zero_are_put_right(
+        read: str, address: str) -> None:
+    assert normalize_address(read).value == address
+
+
+@pytest.mark.parametrize("printed", ["Tô Hiến Thành, Phường 5, Quận 10, TP Hồ Chí Minh",
+                                     "Số 0912 Lê Lợi, Phường 1, Quận 1, TP HCM"])
+def test_a_street_named_after_to_and_a_house_number_with_a_zero_stay(printed: str) -> None:
+    assert normalize_address(printed).value == printed
