@@ -266,8 +266,8 @@ def check(model: ConfidenceModel, samples: Sequence[Sample], *, threshold: float
     print(f"\nCheck on {len(samples)} other fields ({wrong} wrong): AUROC {figures['auroc']:.3f}, "
           f"ECE {figures['ece']:.3f}; at {threshold} {100 * figures['flagged']:.1f}% flagged, "
           f"{100 * figures['caught']:.1f}% of the wrong caught", file=out)
+    ranked = sorted(zip(predicted, right))
     for target in (0.90, 0.95):
-        ranked = sorted(zip(predicted, right))
         needed, seen = 0, 0
         for index, (_, r) in enumerate(ranked):
             if not r:

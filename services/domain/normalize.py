@@ -16,7 +16,7 @@ from typing import Callable, Optional, Sequence
 from rapidfuzz import fuzz, process
 
 from services.domain import addresses
-from services.domain.canonical import clean_text, parse_date
+from services.domain.canonical import clean_text, parse_date, parse_number
 from services.domain.reference import admin_units as units
 from services.domain.reference import plate_codes, vehicles
 from services.domain.vietnamese import fold, invalid_syllables, is_syllable, surname_spelling
@@ -238,8 +238,8 @@ def normalize_load(raw: str) -> Normalized:
     reviewer looks)."""
     result = normalize_number(raw, low=0, high=60000)
     if result.ok and result.value:
-        number = float(result.value.replace(".", "").replace(",", "."))
-        if number < 10:
+        number = parse_number(result.value)
+        if number is not None and number < 10:
             result.notes.append(f"{result.value} dropped: no load is under 10 kg")
             result.value = ""
             result.fail("a load under 10 kg")
@@ -316,19 +316,23 @@ def drop_stray_dots(text: str) -> str:
     text = re.sub(r"(?<=[^\W\d_])[-–—](?=[^\W\d_])",
                   lambda m: m.group(0) if _abbreviation_before(text, m.start()) else " ", text)
     text = re.sub(r"\s*\.{2,}\s*", " ", text)
-    text = re.sub(r"([^\W\d_]+)\.(?=\s|,|$)",
-                  lambda m: m.group(0) if fold(m.group(1)) in _DOTTED_ABBREVIATIONS else m.group(1), text)
-    text = re.sub(r"(?<![\d.,/])(\d+)\.(?=\s*[^\W\d_])", r"\1 ", text)
-    text = re.sub(r"([^\W\d_]+)\.(?=\d)",
-                  lambda m: m.group(0) if fold(m.group(1)) in _DOTTED_ABBREVIATIONS else m.group(1) + " ", text)
-    # A dot between two words is a leader dot unless the word before it is an abbreviation
-    # that is written with one (X.Giang Sơn, TP.Đà Nẵng): "Xã.An.Mỹ" is "Xã An Mỹ".
-    text = re.sub(r"([^\W\d_]+)\.(?=[^\W\d_])",
-                  lambda m: m.group(0) if fold(m.group(1)) in _DOTTED_ABBREVIATIONS else m.group(1) + " ", text)
+    text = re.sub(r"(?<![\d.,/])(\d+)\.(?=\s*[^\W\d_])", r"\1 ", text)  # "221. Âu Cơ"
+    # A dot after a word is a leader dot unless the word is an abbreviation that is written with
+    # one (X.Giang Sơn, TP.Đà Nẵng, P.5): dropped before a space, a comma or the end, a space
+    # where it joins the next word or number ("Xã.An.Mỹ" is "Xã An Mỹ", "Ngõ.25" "Ngõ 25").
+    text = re.sub(r"([^\W\d_]+)\.(?=([\s,]|$|[^\W_]))", _word_dot, text)
     # A dot at the start of a word, or alone between commas, is a leader dot too.
     text = re.sub(r"(?<=[\s,])\.+(?=[^\W_])", "", text)
     text = re.sub(r",(\s*[.,])+", ",", text)
     return clean_text(text)
+
+
+def _word_dot(match: re.Match[str]) -> str:
+    """drop_stray_dots' replacement for a word and the dot after it."""
+    word, following = match.group(1), match.group(2)
+    if fold(word) in _DOTTED_ABBREVIATIONS:
+        return match.group(0)
+    return word + (" " if following and not following.isspace() and following != "," else "")
 
 
 def _abbreviation_before(text: str, index: int) -> bool:

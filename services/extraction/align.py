@@ -10,7 +10,7 @@ fixed from the text itself, and a small remaining skew from the text lines.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -388,14 +388,16 @@ def _score(quad: np.ndarray, frame: _Frame) -> float:
     metrics = [m for i in range(4) if (m := _edge_metrics(quad[i], quad[(i + 1) % 4], _inward(quad, i), frame))]
     if len(metrics) < 2:
         return 0.0
-    supports = [m[0] for m in metrics]
-    # Every edge of a card shows: the weakest edge counts as much as the average one.
-    support = 0.5 * float(np.mean(supports)) + 0.5 * float(np.min(supports))
-    # ... and changes colour across: a row of leader dots printed on the card runs as straight
-    # and as long as its edge, but with paper on both sides.
-    contrasts = [m[1] for m in metrics]
-    contrast = min(1.0, (0.5 * float(np.mean(contrasts)) + 0.5 * float(np.min(contrasts))) / 12.0)
+    # Every edge of a card shows, and changes colour across (a row of leader dots printed on the
+    # card runs as straight and as long as its edge, but with paper on both sides): the weakest
+    # edge counts as much as the average one, for both.
+    support = _average_and_weakest([m[0] for m in metrics])
+    contrast = min(1.0, _average_and_weakest([m[1] for m in metrics]) / 12.0)
     return 0.45 * support + 0.2 * contrast + 0.25 * min(1.0, fraction / 0.6) + 0.1 * aspect_score
+
+
+def _average_and_weakest(values: Sequence[float]) -> float:
+    return 0.5 * float(np.mean(values)) + 0.5 * float(np.min(values))
 
 
 def find_card(rgb: np.ndarray) -> tuple[Optional[np.ndarray], str, float]:

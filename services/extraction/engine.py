@@ -561,6 +561,7 @@ class Engine:
                 if index == model_source:
                     model_reading, model_words = readings[-1][0], words
         chosen, words, agreement = _vote(name, readings, first_choice, reading_weights)
+        page_words = [w for row in sources[0] for w in row]
         empty_ok = absent_expected or name in CAR_ONLY or name == "capacity"
         if empty_ok and chosen is not None and first_choice is None:
             # A field that may be blank: readers that saw nothing there vote for blank (one
@@ -568,13 +569,10 @@ class Engine:
             # recogniser seeing nothing, is no value).
             # Not against a page read that is sure of a value passing its checks: the re-reads
             # see nothing also where their crop is wrong (a row boxed twice a line tall).
-            page_sure = bool(sources[0]) and chosen.ok and all(
-                w.conf >= 0.9 for w in [w for row in sources[0] for w in row]) and \
-                canonical(name, self._value_text(name, [w for row in sources[0] for w in row])) == \
-                canonical(name, chosen.value)
+            page_sure = bool(page_words) and chosen.ok and all(w.conf >= 0.9 for w in page_words) and \
+                canonical(name, self._value_text(name, page_words)) == canonical(name, chosen.value)
             if blank > sum(reading_weights) and not page_sure:
                 chosen, words, agreement = None, [], blank / (blank + sum(reading_weights))
-        page_words = [w for row in sources[0] for w in row]
         words = words or page_words
         confs = [w.conf for w in words] or [0.0]
         chars = [c for w in words for c in w.chars]
@@ -828,7 +826,7 @@ def _better(name: str, candidate: FieldRead, best: FieldRead) -> bool:
 
 
 def _continues_in_capitals(shorter: str, longer: str) -> bool:
-    """`longer` is `shorter` and one to three more words in capitals, without digits or commas,
+    """`longer` is `shorter` and one to four more words in capitals, without digits or commas,
     the whole no longer than names are (eight words)."""
     if not longer.startswith(shorter) or not shorter.isupper():
         return False

@@ -23,10 +23,10 @@ from services.extraction.rows import Row, union_box, words_between
 
 Box = tuple[int, int, int, int]
 
-# Values that may wrap onto the next rows, and how many rows they may take.
 # Fields whose value always holds a digit.
 DIGIT_VALUES = frozenset({"first_issue_date", "year_of_manufacture", "capacity", "plate", "id", "engine",
                           "chassis"})
+# Values that may wrap onto the next rows, and how many rows they may take.
 MULTI_ROW = {"address": 4, "name": 2, "issued_at": 2, "model": 2}  # an address in a narrow column: 4
 
 
