@@ -395,6 +395,11 @@ _UNIT_HEAD = re.compile(
 _STREET_HEADS = frozenset("duong pho ngo ngach hem kiet".split())
 
 
+# A house number, and the lane numbers that may follow or stand for it ("Số 291 ngách 62/31").
+_HOUSE_NUMBER = re.compile(r"\s*(?:(?:số\s+)?\d+[\w/]*|(?:ngõ|ngách|hẻm|kiệt)\s+\d+[\w/]*)"
+                           r"(?:\s+(?:ngõ|ngách|hẻm|kiệt)\s+\d+[\w/]*)*[\s.]*", re.IGNORECASE)
+
+
 def _separate_units(text: str) -> str:
     """Cards separate the parts of an address with commas ("Khóm 2, Xã An Ninh, Huyện Đức Hòa");
     a comma lost in reading, or read as a dot, is put back before a unit's type word, and every
@@ -410,7 +415,7 @@ def _separate_units(text: str) -> str:
             continue  # an abbreviation's own dot ("TP. HCM")
         if word in _STREET_HEADS:
             continue
-        if re.fullmatch(r"\s*(?:số\s+)?\d+[\w/]*[\s.]*", before[before.rfind(",") + 1:], re.IGNORECASE):
+        if _HOUSE_NUMBER.fullmatch(before[before.rfind(",") + 1:]):
             continue  # after a house number: a street named after a unit ("67 Xã Đàn")
         out += [text[last:previous.end(1)], ", "]
         last = head.start()
@@ -443,7 +448,9 @@ def normalize_address(raw: str) -> Normalized:
         # would put in; a partial one could respell a street after the wrong province.
         repaired, changes = addresses.repair_unit_names(text, match)
         if changes:
-            text = repaired
+            # A name respelled from what was read as a unit's abbreviation keeps no dot of it
+            # ("H. Nội" is "Hà Nội", not "Hà. Nội").
+            text = drop_stray_dots(repaired)
             result.notes.append("unit names spelled as official: " + "; ".join(changes))
             result.corrections += len(changes)
     result.value = _respell_address_words(text, addresses.unit_name_spellings(match) if match.complete else ())
